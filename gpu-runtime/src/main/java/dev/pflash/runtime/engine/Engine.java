@@ -1,0 +1,44 @@
+package dev.pflash.runtime.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The seam between the runtime and the pipeline: prompt segments in; text, token counts, key spans
+ * and stage timings out. One engine per JVM serves every caller; implementations serialize or
+ * batch calls into one device, so callers may call from any thread.
+ */
+public interface Engine extends AutoCloseable {
+    EngineInfo info();
+
+    /**
+     * Frames the prompt with the target's chat template and tokenizes each segment. The template's
+     * fixed head joins the prefix and its tail joins the suffix.
+     */
+    Prompt tokenize(String id, PromptText text);
+
+    /** Decodes target token ids to text. */
+    String detokenize(int[] tokens);
+
+    /** Prefills and decodes one prompt; throws when this prompt cannot run (too long, bad token). */
+    EngineResult generate(Prompt prompt, GenerationSettings settings);
+
+    /**
+     * Runs a batch of prompts (typically sharing a prefix); a failing prompt becomes a failed
+     * outcome and the others go on. Outcomes come back in input order.
+     */
+    default List<EngineOutcome> generateBatch(List<Prompt> prompts, GenerationSettings settings) {
+        List<EngineOutcome> out = new ArrayList<>(prompts.size());
+        for (Prompt p : prompts) {
+            try {
+                out.add(EngineOutcome.ok(generate(p, settings)));
+            } catch (RuntimeException e) {
+                out.add(EngineOutcome.failed(p.id(), e));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    void close();
+}

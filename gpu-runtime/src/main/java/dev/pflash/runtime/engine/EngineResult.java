@@ -1,0 +1,33 @@
+package dev.pflash.runtime.engine;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What the engine returns for one prompt: the generated text and tokens, why decoding stopped,
+ * token counts, stage timings, and the body spans PFlash kept (empty when nothing was
+ * compressed).
+ */
+public record EngineResult(String promptId, String text, int[] generatedTokens, FinishReason finishReason,
+        TokenCounts tokens, StageTimings timings, List<KeySpan> keySpans) {
+    public EngineResult {
+        Objects.requireNonNull(promptId, "promptId");
+        Objects.requireNonNull(text, "text");
+        generatedTokens = generatedTokens.clone();
+        keySpans = List.copyOf(keySpans);
+    }
+
+    @Override
+    public int[] generatedTokens() {
+        return generatedTokens.clone();
+    }
+
+    public enum FinishReason {
+        /** The model produced an end-of-sequence or stop token. */
+        STOP,
+        /** maxNewTokens were generated. */
+        LENGTH,
+        /** The context window filled up. */
+        CONTEXT
+    }
+}
