@@ -1,0 +1,51 @@
+package dev.pflash.jobs;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/** The command line of {@code pflash.jar}: {@code java -jar pflash.jar <command> [--option=value ...]}. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Dispatches to a command; returns the exit status (2 for an unknown command). */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            usage(err);
+            return 2;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        switch (args[0]) {
+            case "summarize":
+                return SummarizeJob.execute(rest, out, err);
+            case "generate":
+                return GenerateCommand.execute(rest, out, err);
+            case "demo-models":
+                return DemoModelsCommand.execute(rest, out, err);
+            case "help":
+            case "--help":
+            case "-h":
+                usage(out);
+                return 0;
+            default:
+                err.println("pflash: unknown command '" + args[0] + "'");
+                usage(err);
+                return 2;
+        }
+    }
+
+    private static void usage(PrintStream out) {
+        out.println("Usage: java -jar pflash.jar <command> [--option=value ...]");
+        out.println();
+        out.println("Commands:");
+        out.println("  summarize   summarize documents (any format Tika reads) into Parquet tables");
+        out.println("  generate    run one prompt through one model (text to stdout, speeds to stderr)");
+        out.println("  demo-models regenerate the demo models in sample-data/models from their corpus");
+        out.println();
+        out.println("'java -jar pflash.jar <command> --help' lists a command's options.");
+    }
+}

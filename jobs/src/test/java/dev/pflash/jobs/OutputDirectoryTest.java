@@ -1,0 +1,51 @@
+package dev.pflash.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pflash.pipeline.output.OutputLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OutputDirectoryTest {
+    @Test
+    void aFreshDirectoryIsFine(@TempDir Path dir) {
+        OutputDirectory.prepare(new OutputLayout(dir.resolve("new").toString(), 1, "SNAPPY"), false);
+
+        assertThat(dir.resolve("new")).doesNotExist();
+    }
+
+    @Test
+    void removesOnlyEmptyBeamTempFolders(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("results/.temp-beam"));
+        Files.createDirectories(dir.resolve("errors/.temp-beam"));
+        Files.writeString(dir.resolve("errors/.temp-beam/part"), "x");
+
+        OutputDirectory.removeEmptyTempFolders(new OutputLayout(dir.toString(), 1, "SNAPPY"));
+
+        assertThat(dir.resolve("results/.temp-beam")).doesNotExist();
+        assertThat(dir.resolve("errors/.temp-beam/part")).exists();
+    }
+
+    @Test
+    void refusesAnEarlierRunUnlessToldToOverwrite(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("results"));
+        Files.writeString(dir.resolve("results/results-00000-of-00001.parquet"), "x");
+        Files.writeString(dir.resolve("manifest.json"), "{}");
+        Files.writeString(dir.resolve("notes.txt"), "mine");
+        OutputLayout layout = new OutputLayout(dir.toString(), 1, "SNAPPY");
+
+        assertThatThrownBy(() -> OutputDirectory.prepare(layout, false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("--output=" + dir + " already holds 2 files of an earlier run")
+                .hasMessageEndingWith("choose another --output or pass --overwrite=true to replace them");
+
+        OutputDirectory.prepare(layout, true);
+
+        assertThat(dir.resolve("results/results-00000-of-00001.parquet")).doesNotExist();
+        assertThat(dir.resolve("manifest.json")).doesNotExist();
+        assertThat(dir.resolve("notes.txt")).hasContent("mine");
+    }
+}

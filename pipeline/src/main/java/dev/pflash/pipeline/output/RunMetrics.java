@@ -1,0 +1,134 @@
+package dev.pflash.pipeline.output;
+
+import dev.pflash.schemas.DocumentError;
+import dev.pflash.schemas.SummaryResult;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Gauge;
+import org.apache.beam.sdk.metrics.GaugeResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricResults;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PDone;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * The run's Beam metrics, counted from the rows as they are written: the job polls them for
+ * progress while the pipeline runs and reads them for its end-of-run table and manifest.
+ */
+public final class RunMetrics {
+    public static final String NAMESPACE = "pflash";
+    /** Failures are also counted per stage, one counter per stage name in this namespace. */
+    public static final String FAILED_STAGE_NAMESPACE = "pflash.failed_stage";
+    public static final String DOCUMENTS_OK = "documents_ok";
+    public static final String DOCUMENTS_FAILED = "documents_failed";
+    public static final String PROMPT_TOKENS = "prompt_tokens";
+    public static final String GENERATED_TOKENS = "generated_tokens";
+    /** Gauges in microseconds: Beam gauges hold longs. */
+    public static final String TTFT_P50_US = "ttft_p50_us";
+    public static final String TTFT_P95_US = "ttft_p95_us";
+
+    private RunMetrics() {
+    }
+
+    /** Counts result rows and their tokens, and publishes the TTFT percentiles once all rows are in. */
+    public static PTransform<PCollection<SummaryResult>, PDone> countResults() {
+        return new PTransform<>() {
+            @Override
+            public PDone expand(PCollection<SummaryResult> results) {
+                results.apply("CountResults", ParDo.of(new CountResultsFn()));
+                results.apply("TtftValues", MapElements.into(TypeDescriptors.doubles()).via(SummaryResult::getTtftMs))
+                        .apply("SortTtft", Combine.globally(new Percentiles.SortedValuesFn()))
+                        .apply("PublishTtftPercentiles", ParDo.of(new PublishPercentilesFn()));
+                return PDone.in(results.getPipeline());
+            }
+        };
+    }
+
+    /** Counts error rows, in all and per stage. */
+    public static PTransform<PCollection<DocumentError>, PDone> countErrors() {
+        return new PTransform<>() {
+            @Override
+            public PDone expand(PCollection<DocumentError> errors) {
+                errors.apply("CountErrors", ParDo.of(new CountErrorsFn()));
+                return PDone.in(errors.getPipeline());
+            }
+        };
+    }
+
+    /** The totals as the metrics report them now (during a run: so far). */
+    public static RunTotals totals(MetricResults metrics) {
+        MetricQueryResults counters = metrics.queryMetrics(MetricsFilter.builder()
+                .addNameFilter(MetricNameFilter.inNamespace(NAMESPACE))
+                .build());
+        Map<String, Long> counts = new HashMap<>();
+        for (MetricResult<Long> counter : counters.getCounters()) {
+            counts.merge(counter.getName().getName(), counter.getAttempted(), Long::sum);
+        }
+        Map<String, Long> gauges = new HashMap<>();
+        for (MetricResult<GaugeResult> gauge : counters.getGauges()) {
+            gauges.put(gauge.getName().getName(), gauge.getAttempted().getValue());
+        }
+        Map<String, Long> byStage = new HashMap<>();
+        MetricQueryResults stages = metrics.queryMetrics(MetricsFilter.builder()
+                .addNameFilter(MetricNameFilter.inNamespace(FAILED_STAGE_NAMESPACE))
+                .build());
+        for (MetricResult<Long> counter : stages.getCounters()) {
+            byStage.merge(counter.getName().getName(), counter.getAttempted(), Long::sum);
+        }
+        return new RunTotals(counts.getOrDefault(DOCUMENTS_OK, 0L), counts.getOrDefault(DOCUMENTS_FAILED, 0L), byStage,
+                counts.getOrDefault(PROMPT_TOKENS, 0L), counts.getOrDefault(GENERATED_TOKENS, 0L),
+                millis(gauges.get(TTFT_P50_US)), millis(gauges.get(TTFT_P95_US)));
+    }
+
+    private static Double millis(Long micros) {
+        return micros == null ? null : micros / 1000.0;
+    }
+
+    private static final class CountResultsFn extends DoFn<SummaryResult, Void> {
+        private final Counter documents = Metrics.counter(NAMESPACE, DOCUMENTS_OK);
+        private final Counter promptTokens = Metrics.counter(NAMESPACE, PROMPT_TOKENS);
+        private final Counter generatedTokens = Metrics.counter(NAMESPACE, GENERATED_TOKENS);
+
+        @ProcessElement
+        public void process(@Element SummaryResult result) {
+            documents.inc();
+            promptTokens.inc(result.getPromptTokens());
+            generatedTokens.inc(result.getGeneratedTokens());
+        }
+    }
+
+    private static final class CountErrorsFn extends DoFn<DocumentError, Void> {
+        private final Counter documents = Metrics.counter(NAMESPACE, DOCUMENTS_FAILED);
+
+        @ProcessElement
+        public void process(@Element DocumentError error) {
+            documents.inc();
+            Metrics.counter(FAILED_STAGE_NAMESPACE, error.getStage()).inc();
+        }
+    }
+
+    private static final class PublishPercentilesFn extends DoFn<List<Double>, Void> {
+        private final Gauge p50 = Metrics.gauge(NAMESPACE, TTFT_P50_US);
+        private final Gauge p95 = Metrics.gauge(NAMESPACE, TTFT_P95_US);
+
+        @ProcessElement
+        public void process(@Element List<Double> sortedTtftMs) {
+            if (!sortedTtftMs.isEmpty()) {
+                p50.set(Math.round(Percentiles.nearestRank(sortedTtftMs, 50) * 1000));
+                p95.set(Math.round(Percentiles.nearestRank(sortedTtftMs, 95) * 1000));
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.pflash.pipeline.output;
+
+import dev.pflash.schemas.DocumentError;
+import dev.pflash.schemas.DocumentTimings;
+import dev.pflash.schemas.SummaryResult;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.parquet.ParquetIO;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PDone;
+import org.apache.beam.sdk.values.TypeDescriptor;
+
+/**
+ * Writes the three tables ({@link OutputTables}) as Parquet under the layout's directory, through
+ * FileIO (temporary files, renamed when the run succeeds), and counts what it writes
+ * ({@link RunMetrics}).
+ */
+public class WriteResults extends PTransform<PCollectionTuple, PDone> {
+    private final OutputLayout layout;
+
+    public WriteResults(OutputLayout layout) {
+        this.layout = layout;
+    }
+
+    @Override
+    public PDone expand(PCollectionTuple tables) {
+        PCollection<SummaryResult> results = tables.get(OutputTables.RESULTS);
+        PCollection<DocumentTimings> timings = tables.get(OutputTables.TIMINGS);
+        PCollection<DocumentError> errors = tables.get(OutputTables.ERRORS);
+        results.apply("MeasureResults", RunMetrics.countResults());
+        errors.apply("MeasureErrors", RunMetrics.countErrors());
+        write(results, SummaryResult.getClassSchema(), OutputLayout.RESULTS);
+        write(timings, DocumentTimings.getClassSchema(), OutputLayout.TIMINGS);
+        write(errors, DocumentError.getClassSchema(), OutputLayout.ERRORS);
+        return PDone.in(tables.getPipeline());
+    }
+
+    private <T extends GenericRecord> void write(PCollection<T> rows, Schema schema, String table) {
+        String step = Character.toUpperCase(table.charAt(0)) + table.substring(1);
+        FileIO.Write<Void, GenericRecord> sink = FileIO.<GenericRecord>write()
+                .via(ParquetIO.sink(schema).withCompressionCodec(layout.codec()))
+                .to(layout.tableDirectory(table))
+                .withNaming(FileIO.Write.defaultNaming(table, ".parquet"));
+        if (layout.shards() > 0) {
+            sink = sink.withNumShards(layout.shards());
+        }
+        rows.apply("AsGeneric" + step, MapElements.into(TypeDescriptor.of(GenericRecord.class)).via((T row) -> row))
+                .setCoder(AvroCoder.of(schema))
+                .apply("Write" + step, sink);
+    }
+}
