@@ -1,0 +1,90 @@
+package dev.pflash.runtime.backend;
+
+import dev.pflash.runtime.gguf.TensorData;
+
+/**
+ * The op list of the transformer forward pass, after ggml: small ops, each with one reference CPU
+ * implementation, that every backend implements the same way so that a parity test can compare
+ * them op by op. Activations are row-major: a chunk of {@code tokens} vectors of width {@code dim}
+ * is {@code tokens * dim} floats, token after token. Buffers and weights must come from the same
+ * backend. Outputs may not overlap inputs unless an op says it works in place.
+ */
+public interface Backend extends AutoCloseable {
+    /** Short name: "cpu", "cuda". */
+    String name();
+
+    /** Worker threads used by one op (1 for a device backend that runs ops on the device). */
+    int threads();
+
+    // ---- memory
+
+    /**
+     * Uploads a 2-D weight tensor once, kept in its stored type ({@code rows = ne1}, {@code cols = ne0}).
+     *
+     * @throws IllegalArgumentException if the tensor has more than two dimensions or a type this backend cannot multiply
+     */
+    WeightMatrix upload(TensorData tensor);
+
+    /** A zero-filled buffer of {@code size} floats. */
+    DeviceBuffer allocate(int size);
+
+    /** A buffer holding a copy of {@code values}. */
+    DeviceBuffer upload(float[] values);
+
+    /** Copies all of {@code src} into {@code dst[dstOffset ..]}. */
+    void read(DeviceBuffer src, float[] dst, int dstOffset);
+
+    /** Copies {@code dst.size()} floats from {@code src[srcOffset ..]} into {@code dst}. */
+    void write(float[] src, int srcOffset, DeviceBuffer dst);
+
+    /** Copies all of {@code src} to the start of {@code dst}. */
+    void copy(DeviceBuffer src, DeviceBuffer dst);
+
+    // ---- ops
+
+    /** {@code out[t] = row tokens[t] of table}, dequantized: {@code tokens.length * table.cols()} floats. */
+    void embed(WeightMatrix table, int[] tokens, DeviceBuffer out);
+
+    /**
+     * {@code out[t][o] = sum_i w[o][i] * x[t][i]} for each of {@code tokens} input vectors: a matrix
+     * times a matrix for a prefill chunk, a matrix times a vector for one decode step.
+     */
+    void matmul(WeightMatrix w, DeviceBuffer x, int tokens, DeviceBuffer out);
+
+    /**
+     * RMSNorm of each of {@code rows} rows of {@code dim} floats: {@code out = w * x / sqrt(mean(x^2) + eps)},
+     * with {@code weight} ({@code dim} floats) shared by all rows. Per-head q/k norm is this op with
+     * {@code rows = tokens * heads} and {@code dim = headDim}. Works in place ({@code out == x}).
+     */
+    void rmsNorm(DeviceBuffer x, DeviceBuffer weight, int rows, int dim, float eps, DeviceBuffer out);
+
+    /** Adds {@code bias} ({@code dim} floats) to each of {@code rows} rows of {@code x}, in place. */
+    void addBias(DeviceBuffer x, DeviceBuffer bias, int rows, int dim);
+
+    /** {@code x[i] += y[i]} for {@code i < n}: the residual connection. */
+    void add(DeviceBuffer x, DeviceBuffer y, int n);
+
+    /** {@code out[i] = silu(gate[i]) * up[i]} for {@code i < n}, {@code silu(z) = z / (1 + e^-z)}. Works in place ({@code out == gate}). */
+    void swiglu(DeviceBuffer gate, DeviceBuffer up, int n, DeviceBuffer out);
+
+    /**
+     * Rotates, in place, each of {@code heads} heads of {@code headDim} floats of each of
+     * {@code tokens} tokens by that token's position {@code positions[t]}.
+     */
+    void rope(DeviceBuffer x, int tokens, int heads, int headDim, int[] positions, RotaryEmbedding rope);
+
+    /**
+     * Causal grouped-query attention of a chunk of queries over a KV cache. {@code q} holds
+     * {@code tokens} rows of {@code shape.queryDim()}; {@code keys} and {@code values} hold the cache,
+     * one row of {@code shape.kvDim()} per cached token, with the chunk's own keys and values
+     * already stored at rows {@code firstIndex ..}. Query {@code t} is the token at cache row
+     * {@code firstIndex + t} and attends to rows {@code 0 .. firstIndex + t}; {@code out} gets
+     * {@code tokens} rows of {@code shape.queryDim()}, head by head.
+     */
+    void attention(DeviceBuffer q, DeviceBuffer keys, DeviceBuffer values, int tokens, int firstIndex,
+            AttentionShape shape, DeviceBuffer out);
+
+    /** Releases the backend's threads or device context; weights and buffers are unusable afterwards. */
+    @Override
+    void close();
+}

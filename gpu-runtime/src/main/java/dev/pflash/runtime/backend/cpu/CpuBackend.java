@@ -1,0 +1,279 @@
+package dev.pflash.runtime.backend.cpu;
+
+import dev.pflash.runtime.backend.AttentionShape;
+import dev.pflash.runtime.backend.Backend;
+import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.RopeStyle;
+import dev.pflash.runtime.backend.RotaryEmbedding;
+import dev.pflash.runtime.backend.WeightMatrix;
+import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
+import dev.pflash.runtime.gguf.TensorData;
+
+/**
+ * The reference backend: pure Java, every op multi-threaded over one fixed pool of
+ * {@link #threads()} threads (the calling thread is one of them). Weights stay in their stored
+ * type and are read in place; buffers are float arrays on the heap. Safe to use from several
+ * threads at once; each op call is synchronous.
+ */
+public final class CpuBackend implements Backend {
+    /** Elementwise ops on fewer floats than this run on the calling thread alone. */
+    private static final int PARALLEL_MIN_ELEMENTS = 1 << 15;
+
+    private final CpuThreadPool pool;
+    private final ThreadLocal<CpuScratch> scratch = ThreadLocal.withInitial(CpuScratch::new);
+
+    /** A backend running each op on {@code threads} threads (at least 1). */
+    public CpuBackend(int threads) {
+        this.pool = new CpuThreadPool(threads);
+    }
+
+    /** A backend with one thread per available processor. */
+    public static CpuBackend create() {
+        return new CpuBackend(Runtime.getRuntime().availableProcessors());
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public int threads() {
+        return pool.threads();
+    }
+
+    @Override
+    public String toString() {
+        return "cpu (" + pool.threads() + " threads)";
+    }
+
+    // ---- memory
+
+    @Override
+    public WeightMatrix upload(TensorData tensor) {
+        return new CpuWeightMatrix(tensor);
+    }
+
+    @Override
+    public DeviceBuffer allocate(int size) {
+        if (size < 0) {
+            throw new IllegalArgumentException("buffer size must be >= 0, got " + size);
+        }
+        return new CpuBuffer(new float[size], 0, size);
+    }
+
+    @Override
+    public DeviceBuffer upload(float[] values) {
+        return new CpuBuffer(values.clone(), 0, values.length);
+    }
+
+    @Override
+    public void read(DeviceBuffer src, float[] dst, int dstOffset) {
+        CpuBuffer s = cpu(src);
+        System.arraycopy(s.data, s.offset, dst, dstOffset, s.size());
+    }
+
+    @Override
+    public void write(float[] src, int srcOffset, DeviceBuffer dst) {
+        CpuBuffer d = cpu(dst);
+        System.arraycopy(src, srcOffset, d.data, d.offset, d.size());
+    }
+
+    @Override
+    public void copy(DeviceBuffer src, DeviceBuffer dst) {
+        CpuBuffer s = cpu(src);
+        CpuBuffer d = cpu(dst);
+        requireSize("copy destination", d, s.size());
+        System.arraycopy(s.data, s.offset, d.data, d.offset, s.size());
+    }
+
+    // ---- ops
+
+    @Override
+    public void embed(WeightMatrix table, int[] tokens, DeviceBuffer out) {
+        CpuWeightMatrix w = weights(table);
+        CpuBuffer o = cpu(out);
+        int cols = w.cols();
+        requireSize("embedding output", o, (long) tokens.length * cols);
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= w.rows()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " at index " + t + " is outside the "
+                        + w.rows() + " rows of " + w.name());
+            }
+        }
+        pool.forRange(tokens.length, pool.grain(tokens.length, 8), (from, to) -> {
+            for (int t = from; t < to; t++) {
+                w.dequantizeRow(tokens[t], o.data, o.offset + t * cols);
+            }
+        });
+    }
+
+    @Override
+    public void matmul(WeightMatrix w, DeviceBuffer x, int tokens, DeviceBuffer out) {
+        CpuWeightMatrix m = weights(w);
+        CpuBuffer in = cpu(x);
+        CpuBuffer o = cpu(out);
+        requireSize("matmul input for " + m.name(), in, (long) tokens * m.cols());
+        requireSize("matmul output for " + m.name(), o, (long) tokens * m.rows());
+        CpuMatmul.multiply(pool, scratch, m, in.data, in.offset, tokens, o.data, o.offset);
+    }
+
+    @Override
+    public void rmsNorm(DeviceBuffer x, DeviceBuffer weight, int rows, int dim, float eps, DeviceBuffer out) {
+        CpuBuffer in = cpu(x);
+        CpuBuffer w = cpu(weight);
+        CpuBuffer o = cpu(out);
+        requireSize("rmsNorm weight", w, dim);
+        requireSize("rmsNorm input", in, (long) rows * dim);
+        requireSize("rmsNorm output", o, (long) rows * dim);
+        pool.forRange(rows, rowGrain(dim), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int xi = in.offset + r * dim;
+                int oi = o.offset + r * dim;
+                double ss = 0;
+                for (int i = 0; i < dim; i++) {
+                    float v = in.data[xi + i];
+                    ss += v * v;
+                }
+                float scale = (float) (1.0 / Math.sqrt(ss / dim + eps));
+                for (int i = 0; i < dim; i++) {
+                    o.data[oi + i] = w.data[w.offset + i] * (in.data[xi + i] * scale);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void addBias(DeviceBuffer x, DeviceBuffer bias, int rows, int dim) {
+        CpuBuffer o = cpu(x);
+        CpuBuffer b = cpu(bias);
+        requireSize("bias", b, dim);
+        requireSize("addBias input", o, (long) rows * dim);
+        for (int r = 0; r < rows; r++) {
+            int xi = o.offset + r * dim;
+            for (int i = 0; i < dim; i++) {
+                o.data[xi + i] += b.data[b.offset + i];
+            }
+        }
+    }
+
+    @Override
+    public void add(DeviceBuffer x, DeviceBuffer y, int n) {
+        CpuBuffer a = cpu(x);
+        CpuBuffer b = cpu(y);
+        requireSize("add target", a, n);
+        requireSize("add operand", b, n);
+        pool.forRange(n, elementGrain(n), (from, to) -> {
+            for (int i = from; i < to; i++) {
+                a.data[a.offset + i] += b.data[b.offset + i];
+            }
+        });
+    }
+
+    @Override
+    public void swiglu(DeviceBuffer gate, DeviceBuffer up, int n, DeviceBuffer out) {
+        CpuBuffer g = cpu(gate);
+        CpuBuffer u = cpu(up);
+        CpuBuffer o = cpu(out);
+        requireSize("swiglu gate", g, n);
+        requireSize("swiglu up", u, n);
+        requireSize("swiglu output", o, n);
+        pool.forRange(n, elementGrain(n), (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float z = g.data[g.offset + i];
+                o.data[o.offset + i] = z / (1f + (float) Math.exp(-z)) * u.data[u.offset + i];
+            }
+        });
+    }
+
+    @Override
+    public void rope(DeviceBuffer x, int tokens, int heads, int headDim, int[] positions, RotaryEmbedding rope) {
+        CpuBuffer b = cpu(x);
+        requireSize("rope input", b, (long) tokens * heads * headDim);
+        if (positions.length < tokens) {
+            throw new IllegalArgumentException("rope: " + positions.length + " positions for " + tokens + " tokens");
+        }
+        if (rope.dims() > headDim) {
+            throw new IllegalArgumentException("rope rotates " + rope.dims() + " dimensions of heads of only " + headDim);
+        }
+        int half = rope.dims() / 2;
+        boolean neox = rope.style() == RopeStyle.NEOX;
+        pool.forRange(tokens, rowGrain(heads * headDim), (from, to) -> {
+            CpuScratch s = scratch.get();
+            float[] cos = s.vector(Slot.ROPE_COS, half);
+            float[] sin = s.vector(Slot.ROPE_SIN, half);
+            for (int t = from; t < to; t++) {
+                for (int i = 0; i < half; i++) {
+                    double theta = positions[t] * rope.inverseFrequency(i);
+                    cos[i] = (float) Math.cos(theta);
+                    sin[i] = (float) Math.sin(theta);
+                }
+                for (int h = 0; h < heads; h++) {
+                    int base = b.offset + (t * heads + h) * headDim;
+                    for (int i = 0; i < half; i++) {
+                        int ia = neox ? base + i : base + 2 * i;
+                        int ib = neox ? ia + half : ia + 1;
+                        float va = b.data[ia];
+                        float vb = b.data[ib];
+                        b.data[ia] = va * cos[i] - vb * sin[i];
+                        b.data[ib] = va * sin[i] + vb * cos[i];
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void attention(DeviceBuffer q, DeviceBuffer keys, DeviceBuffer values, int tokens, int firstIndex,
+            AttentionShape shape, DeviceBuffer out) {
+        CpuBuffer qb = cpu(q);
+        CpuBuffer kb = cpu(keys);
+        CpuBuffer vb = cpu(values);
+        CpuBuffer ob = cpu(out);
+        if (firstIndex < 0) {
+            throw new IllegalArgumentException("attention: first cache index must be >= 0, got " + firstIndex);
+        }
+        long cached = (long) (firstIndex + tokens) * shape.kvDim();
+        requireSize("attention queries", qb, (long) tokens * shape.queryDim());
+        requireSize("attention keys", kb, cached);
+        requireSize("attention values", vb, cached);
+        requireSize("attention output", ob, (long) tokens * shape.queryDim());
+        CpuAttention.run(pool, scratch, qb.data, qb.offset, kb.data, kb.offset, vb.data, vb.offset, tokens, firstIndex,
+                shape, ob.data, ob.offset);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    // ---- helpers
+
+    private int rowGrain(int rowLength) {
+        return Math.max(1, PARALLEL_MIN_ELEMENTS / Math.max(1, rowLength));
+    }
+
+    private int elementGrain(int n) {
+        return pool.grain(n, PARALLEL_MIN_ELEMENTS);
+    }
+
+    private static CpuBuffer cpu(DeviceBuffer b) {
+        if (b instanceof CpuBuffer c) {
+            return c;
+        }
+        throw new IllegalArgumentException("buffer " + b + " does not belong to the CPU backend");
+    }
+
+    private static CpuWeightMatrix weights(WeightMatrix w) {
+        if (w instanceof CpuWeightMatrix c) {
+            return c;
+        }
+        throw new IllegalArgumentException("weight matrix " + w + " does not belong to the CPU backend");
+    }
+
+    private static void requireSize(String what, CpuBuffer b, long needed) {
+        if (b.size() < needed) {
+            throw new IllegalArgumentException(what + ": buffer of " + b.size() + " floats, needs " + needed);
+        }
+    }
+}

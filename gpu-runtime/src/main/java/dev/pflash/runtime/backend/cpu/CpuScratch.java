@@ -1,0 +1,45 @@
+package dev.pflash.runtime.backend.cpu;
+
+/**
+ * Per-thread working arrays of the CPU kernels, grown on demand and reused across ops so that the
+ * hot loops allocate nothing. Each use has its own slot, so a kernel running on the calling thread
+ * never clobbers the shared input that the same thread prepared for the workers.
+ */
+final class CpuScratch {
+    /** Names of the reusable slots. */
+    enum Slot {
+        WEIGHT_ROW, WEIGHT_ROWS, ACCUMULATORS, TRANSPOSED_INPUT,
+        ROPE_COS, ROPE_SIN,
+        QUERY_SCALED, OUTPUT_ROW, SCORES,
+        QUERY_T, OUTPUT_T, SCORES_T, ROW_MAX, NEW_MAX, ROW_SUM, ZEROS
+    }
+
+    private final float[][] vectors = new float[Slot.values().length][];
+    private final float[][][] matrices = new float[Slot.values().length][][];
+
+    /** A vector of at least {@code n} floats with unspecified contents. */
+    float[] vector(Slot slot, int n) {
+        float[] v = vectors[slot.ordinal()];
+        if (v == null || v.length < n) {
+            v = new float[n];
+            vectors[slot.ordinal()] = v;
+        }
+        return v;
+    }
+
+    /**
+     * At least {@code rows} separate arrays of at least {@code cols} floats each, unspecified
+     * contents. Separate arrays (rather than one array with offsets) are what lets the JIT
+     * vectorize loops that read several rows at the same index.
+     */
+    float[][] matrix(Slot slot, int rows, int cols) {
+        float[][] m = matrices[slot.ordinal()];
+        if (m == null || m.length < rows || (rows > 0 && m[0].length < cols)) {
+            int r = Math.max(rows, m == null ? 0 : m.length);
+            int c = Math.max(cols, m == null || m.length == 0 ? 0 : m[0].length);
+            m = new float[r][c];
+            matrices[slot.ordinal()] = m;
+        }
+        return m;
+    }
+}

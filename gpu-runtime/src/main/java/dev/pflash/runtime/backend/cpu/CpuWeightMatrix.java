@@ -1,0 +1,82 @@
+package dev.pflash.runtime.backend.cpu;
+
+import dev.pflash.runtime.backend.WeightMatrix;
+import dev.pflash.runtime.gguf.GgmlType;
+import dev.pflash.runtime.gguf.TensorData;
+
+/**
+ * A weight matrix read in place from its tensor's bytes (memory-mapped or in memory): nothing is
+ * copied or dequantized up front; the matmul dequantizes one row at a time into scratch.
+ */
+final class CpuWeightMatrix implements WeightMatrix {
+    private final TensorData tensor;
+    private final int rows;
+    private final int cols;
+
+    CpuWeightMatrix(TensorData tensor) {
+        long[] dims = tensor.dims();
+        if (dims.length > 2) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + " has " + dims.length
+                    + " dimensions; a weight matrix has at most 2");
+        }
+        if (tensor.rowCount() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + " has " + tensor.rowCount()
+                    + " rows; at most " + Integer.MAX_VALUE + " are supported");
+        }
+        this.tensor = tensor;
+        this.rows = (int) tensor.rowCount();
+        this.cols = tensor.rowLength();
+    }
+
+    @Override
+    public String name() {
+        return tensor.name();
+    }
+
+    @Override
+    public GgmlType type() {
+        return tensor.type();
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public long bytes() {
+        return tensor.byteSize();
+    }
+
+    /** Dequantizes row {@code row} into {@code dst[dstOffset .. dstOffset + cols)}; safe from any thread. */
+    void dequantizeRow(int row, float[] dst, int dstOffset) {
+        tensor.dequantizeRow(row, dst, dstOffset);
+    }
+
+    /**
+     * {@code sum_i w[row][i] * x[x0 + i]}, bit-identical to {@link FloatKernels#dot} of the
+     * dequantized row; Q8_0 rows are read in place, other types dequantized into {@code scratch}.
+     */
+    float dotRow(int row, float[] x, int x0, float[] scratch) {
+        if (tensor.type() == GgmlType.Q8_0) {
+            return Q8Dot.dot(tensor.buffer(row), tensor.offset(row), x, x0, cols / GgmlType.Q8_0.blockSize());
+        }
+        dequantizeRow(row, scratch, 0);
+        return FloatKernels.dot(scratch, 0, x, x0, cols);
+    }
+
+    /** The mapping belongs to the model file, which its owner closes. */
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String toString() {
+        return "CpuWeightMatrix[" + tensor.name() + " " + tensor.type() + " " + rows + "x" + cols + "]";
+    }
+}

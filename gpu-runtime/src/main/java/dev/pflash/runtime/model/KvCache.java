@@ -1,0 +1,156 @@
+package dev.pflash.runtime.model;
+
+import dev.pflash.runtime.backend.Backend;
+import dev.pflash.runtime.backend.DeviceBuffer;
+
+/**
+ * The keys and values of one sequence, per layer, on the model's backend: row {@code i} of a
+ * layer's key (or value) storage holds token {@code i}'s {@code KV*D} floats (keys after RoPE).
+ * Storage grows geometrically, in steps of {@link #GROWTH_STEP} tokens, up to the context length;
+ * {@link #reserve} sizes it once when the final length is known. {@link #truncate} drops a tail
+ * for reuse and {@link #fork} copies the cached prefix into an independent cache. Not thread-safe.
+ */
+public final class KvCache implements AutoCloseable {
+    /** Storage capacity is a multiple of this many tokens (or the context length). */
+    public static final int GROWTH_STEP = 256;
+
+    private final ModelConfig config;
+    private final Backend backend;
+    private final DeviceBuffer[] keys;
+    private final DeviceBuffer[] values;
+    private int capacity;
+    private int length;
+
+    /** An empty cache for a sequence of {@code config}'s model on {@code backend}. */
+    public KvCache(ModelConfig config, Backend backend) {
+        this.config = config;
+        this.backend = backend;
+        this.keys = new DeviceBuffer[config.layers()];
+        this.values = new DeviceBuffer[config.layers()];
+        allocate(0);
+    }
+
+    /** Tokens cached (in every layer). */
+    public int length() {
+        return length;
+    }
+
+    /** Tokens the current storage holds without growing. */
+    public int capacity() {
+        return capacity;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** Bytes of key and value storage allocated (capacity, not length). */
+    public long bytes() {
+        return capacity * config.kvBytesPerToken();
+    }
+
+    /**
+     * Makes room for {@code tokens} tokens in total, keeping the cached ones.
+     *
+     * @throws IllegalArgumentException if {@code tokens} exceeds the model's context length
+     */
+    public void reserve(int tokens) {
+        if (tokens <= capacity) {
+            return;
+        }
+        if (tokens > config.contextLength()) {
+            throw new IllegalArgumentException("sequence of " + tokens + " tokens exceeds the context window of "
+                    + config.contextLength() + " tokens of model " + config.name());
+        }
+        long grown = Math.max(tokens, capacity + capacity / 2L);
+        long rounded = (grown + GROWTH_STEP - 1) / GROWTH_STEP * GROWTH_STEP;
+        resize((int) Math.min(rounded, config.contextLength()));
+    }
+
+    /** Forgets every token from index {@code n} on; the storage is kept for reuse. */
+    public void truncate(int n) {
+        if (n < 0 || n > length) {
+            throw new IllegalArgumentException("cannot truncate a cache of " + length + " tokens to " + n);
+        }
+        length = n;
+    }
+
+    /** An independent cache holding a copy of this one's {@link #length()} tokens. */
+    public KvCache fork() {
+        KvCache copy = new KvCache(config, backend);
+        copy.reserve(length);
+        int n = length * config.kvDim();
+        for (int l = 0; l < keys.length; l++) {
+            backend.copy(keys[l].slice(0, n), copy.keys[l]);
+            backend.copy(values[l].slice(0, n), copy.values[l]);
+        }
+        copy.length = length;
+        return copy;
+    }
+
+    /** Key storage of {@code layer}: {@link #capacity()} rows of {@code KV*D} floats. */
+    public DeviceBuffer keys(int layer) {
+        return keys[layer];
+    }
+
+    /** Value storage of {@code layer}, laid out like {@link #keys}. */
+    public DeviceBuffer values(int layer) {
+        return values[layer];
+    }
+
+    /**
+     * Writes {@code tokens} rows of keys {@code k} and values {@code v} of {@code layer} at rows
+     * {@code start ..}; call {@link #commit} once every layer holds them.
+     */
+    public void store(int layer, DeviceBuffer k, DeviceBuffer v, int start, int tokens) {
+        if (start < 0 || start > length || start + tokens > capacity) {
+            throw new IllegalArgumentException("cannot store " + tokens + " tokens at row " + start
+                    + " of a cache of " + length + " tokens and capacity " + capacity);
+        }
+        int dim = config.kvDim();
+        backend.copy(k.slice(0, tokens * dim), keys[layer].slice(start * dim, tokens * dim));
+        backend.copy(v.slice(0, tokens * dim), values[layer].slice(start * dim, tokens * dim));
+    }
+
+    /** Extends the cached length by {@code tokens} rows that {@link #store} wrote in every layer. */
+    public void commit(int tokens) {
+        if (tokens < 0 || length + tokens > capacity) {
+            throw new IllegalArgumentException("cannot commit " + tokens + " tokens to a cache of " + length
+                    + " tokens and capacity " + capacity);
+        }
+        length += tokens;
+    }
+
+    private void resize(int newCapacity) {
+        DeviceBuffer[] oldKeys = keys.clone();
+        DeviceBuffer[] oldValues = values.clone();
+        allocate(newCapacity);
+        int n = length * config.kvDim();
+        for (int l = 0; l < keys.length; l++) {
+            backend.copy(oldKeys[l].slice(0, n), keys[l]);
+            backend.copy(oldValues[l].slice(0, n), values[l]);
+            oldKeys[l].close();
+            oldValues[l].close();
+        }
+    }
+
+    private void allocate(int newCapacity) {
+        int size = Math.multiplyExact(newCapacity, config.kvDim());
+        for (int l = 0; l < keys.length; l++) {
+            keys[l] = backend.allocate(size);
+            values[l] = backend.allocate(size);
+        }
+        capacity = newCapacity;
+    }
+
+    /** Releases the storage; the cache is unusable afterwards. */
+    @Override
+    public void close() {
+        for (int l = 0; l < keys.length; l++) {
+            keys[l].close();
+            values[l].close();
+        }
+        capacity = 0;
+        length = 0;
+    }
+}

@@ -1,0 +1,302 @@
+package dev.pflash.runtime.model;
+
+import dev.pflash.runtime.backend.AttentionShape;
+import dev.pflash.runtime.backend.Backend;
+import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.RotaryEmbedding;
+import dev.pflash.runtime.gguf.ModelFile;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A decoder-only transformer (qwen3, llama, qwen2) whose forward pass runs as backend ops. Tokens
+ * go through in chunks of at most {@link #chunkSize()}: each chunk is one matrix-times-matrix
+ * prefill step, so activation memory stays bounded however long the prompt. A transformer keeps
+ * no state between calls; each sequence has its own {@link KvCache}, which only one call may use
+ * at a time.
+ */
+public final class Transformer implements AutoCloseable {
+    public static final int DEFAULT_CHUNK_SIZE = 512;
+    /** Tokens whose logits are computed at once in ALL mode: bounds the logits buffer (a vocab of floats each). */
+    private static final int LOGITS_ROWS = 64;
+
+    private static final Logger LOG = LoggerFactory.getLogger(Transformer.class);
+
+    private final ModelConfig config;
+    private final Weights weights;
+    private final Backend backend;
+    private final int chunkSize;
+    private final RotaryEmbedding rope;
+    private final AttentionShape attention;
+
+    public Transformer(ModelConfig config, Weights weights, Backend backend, int chunkSize) {
+        if (chunkSize < 1) {
+            throw new IllegalArgumentException("chunk size must be >= 1, got " + chunkSize);
+        }
+        this.config = config;
+        this.weights = weights;
+        this.backend = backend;
+        this.chunkSize = chunkSize;
+        this.rope = RotaryEmbedding.of(config.architecture().ropeStyle(), config.ropeDims(), config.ropeBase(),
+                frequencyDivisors(config, weights));
+        this.attention = config.attentionShape();
+    }
+
+    /** Per-pair RoPE divisors: the file's rope_freqs times the linear scale; null when all are 1. */
+    private static float[] frequencyDivisors(ModelConfig config, Weights weights) {
+        if (weights.ropeFrequencyDivisors().isEmpty() && config.ropeScale() == 1f) {
+            return null;
+        }
+        float[] divisors = weights.ropeFrequencyDivisors().map(float[]::clone).orElseGet(() -> {
+            float[] ones = new float[config.ropeDims() / 2];
+            Arrays.fill(ones, 1f);
+            return ones;
+        });
+        for (int i = 0; i < divisors.length; i++) {
+            divisors[i] *= config.ropeScale();
+        }
+        return divisors;
+    }
+
+    /** Reads the config and uploads the weights of {@code file} to {@code backend}; chunks of {@link #DEFAULT_CHUNK_SIZE}. */
+    public static Transformer load(ModelFile file, Backend backend) {
+        return load(file, backend, DEFAULT_CHUNK_SIZE);
+    }
+
+    public static Transformer load(ModelFile file, Backend backend, int chunkSize) {
+        long t0 = System.nanoTime();
+        ModelConfig config = ModelConfig.fromMetadata(file.metadata(), file);
+        Weights weights = Weights.load(file, config, backend);
+        Transformer t = new Transformer(config, weights, backend, chunkSize);
+        LOG.info("Loaded {} ({}, {} layers, E={}, H={}/{}, D={}, vocab {}, context {}, {} parameters) on {} in {} ms",
+                config.name(), config.architecture().key(), config.layers(), config.embeddingDim(), config.heads(),
+                config.kvHeads(), config.headDim(), config.vocabSize(), config.contextLength(),
+                config.parameterCount(), backend, (System.nanoTime() - t0) / 1_000_000);
+        return t;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Weights weights() {
+        return weights;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public int chunkSize() {
+        return chunkSize;
+    }
+
+    /** An empty KV cache for one sequence of this model. */
+    public KvCache newCache() {
+        return new KvCache(config, backend);
+    }
+
+    /**
+     * Prefills {@code tokens} after what {@code cache} holds and returns the logits of the last token.
+     *
+     * @throws IllegalArgumentException if the cached and new tokens together exceed the context window
+     */
+    public float[] prefill(KvCache cache, int[] tokens) {
+        return forward(cache, tokens, cache.length(), LogitsMode.LAST);
+    }
+
+    /**
+     * Runs tokens at positions {@code startPos ..} through the model, appending their keys and
+     * values to {@code cache}.
+     *
+     * @param startPos must equal {@code cache.length()}: the cache holds every earlier position
+     * @return the logits {@code mode} asks for: {@code vocab} floats (LAST), {@code n * vocab} (ALL) or none (NONE, empty array)
+     * @throws IllegalArgumentException for an empty chunk, a wrong start position, a token outside
+     *     the vocabulary or a sequence longer than the context window
+     */
+    public float[] forward(KvCache cache, int[] tokens, int startPos, LogitsMode mode) {
+        if (startPos != cache.length()) {
+            throw new IllegalArgumentException("start position " + startPos + " must equal the cache length "
+                    + cache.length());
+        }
+        int[] positions = new int[tokens.length];
+        Arrays.setAll(positions, i -> startPos + i);
+        return forward(cache, tokens, positions, mode);
+    }
+
+    /**
+     * As {@link #forward(KvCache, int[], int, LogitsMode)} but with an explicit RoPE position per
+     * token (e.g. the original positions of tokens kept after prompt compression); the tokens are
+     * still appended to the cache in order and attend causally by cache row.
+     */
+    public float[] forward(KvCache cache, int[] tokens, int[] positions, LogitsMode mode) {
+        checkInput(cache, tokens, positions);
+        int n = tokens.length;
+        int vocab = config.vocabSize();
+        float[] logits = switch (mode) {
+            case LAST -> new float[vocab];
+            case ALL -> new float[Math.multiplyExact(n, vocab)];
+            case NONE -> new float[0];
+        };
+        cache.reserve(cache.length() + n);
+        try (Activations a = new Activations(Math.min(n, chunkSize))) {
+            for (int from = 0; from < n; from += chunkSize) {
+                int to = Math.min(n, from + chunkSize);
+                int[] chunk = Arrays.copyOfRange(tokens, from, to);
+                int[] chunkPositions = Arrays.copyOfRange(positions, from, to);
+                forwardChunk(cache, chunk, chunkPositions, a);
+                if (mode == LogitsMode.ALL) {
+                    for (int t = 0; t < to - from; t += LOGITS_ROWS) {
+                        int count = Math.min(LOGITS_ROWS, to - from - t);
+                        logits(a, t, count, logits, (from + t) * vocab);
+                    }
+                } else if (mode == LogitsMode.LAST && to == n) {
+                    logits(a, to - from - 1, 1, logits, 0);
+                }
+            }
+        }
+        return logits;
+    }
+
+    private void checkInput(KvCache cache, int[] tokens, int[] positions) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("no tokens to run through model " + config.name());
+        }
+        if (positions.length != tokens.length) {
+            throw new IllegalArgumentException(positions.length + " positions for " + tokens.length + " tokens");
+        }
+        for (int i = 0; i < positions.length; i++) {
+            if (positions[i] < 0) {
+                throw new IllegalArgumentException("position " + positions[i] + " at index " + i + " is negative");
+            }
+        }
+        if (!cache.config().equals(config)) {
+            throw new IllegalArgumentException("the KV cache belongs to model " + cache.config().name()
+                    + ", not " + config.name());
+        }
+        long total = (long) cache.length() + tokens.length;
+        if (total > config.contextLength()) {
+            throw new IllegalArgumentException(cache.length() == 0
+                    ? "prompt of " + tokens.length + " tokens exceeds the context window of "
+                            + config.contextLength() + " tokens of model " + config.name()
+                    : "sequence of " + total + " tokens (" + cache.length() + " cached + " + tokens.length
+                            + " new) exceeds the context window of " + config.contextLength() + " tokens of model "
+                            + config.name());
+        }
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " at index " + i
+                        + " is outside the vocabulary of " + config.vocabSize() + " tokens of model " + config.name());
+            }
+        }
+    }
+
+    /** One chunk through every layer; its keys and values join the cache. */
+    private void forwardChunk(KvCache cache, int[] tokens, int[] positions, Activations a) {
+        int n = tokens.length;
+        int start = cache.length();
+        int e = config.embeddingDim();
+        int d = config.headDim();
+        int h = config.heads();
+        int kv = config.kvHeads();
+        float eps = config.rmsEps();
+
+        backend.embed(weights.tokenEmbedding(), tokens, a.x);
+        for (int l = 0; l < config.layers(); l++) {
+            LayerWeights w = weights.layer(l);
+
+            // Attention: x += Wo · attention(rope(norm(Wq·h)), rope(norm(Wk·h)), Wv·h), h = rmsnorm(x).
+            backend.rmsNorm(a.x, w.attentionNorm(), n, e, eps, a.normed);
+            backend.matmul(w.query(), a.normed, n, a.q);
+            backend.matmul(w.key(), a.normed, n, a.k);
+            backend.matmul(w.value(), a.normed, n, a.v);
+            w.queryBias().ifPresent(b -> backend.addBias(a.q, b, n, config.queryDim()));
+            w.keyBias().ifPresent(b -> backend.addBias(a.k, b, n, config.kvDim()));
+            w.valueBias().ifPresent(b -> backend.addBias(a.v, b, n, config.kvDim()));
+            w.queryNorm().ifPresent(g -> backend.rmsNorm(a.q, g, n * h, d, eps, a.q));
+            w.keyNorm().ifPresent(g -> backend.rmsNorm(a.k, g, n * kv, d, eps, a.k));
+            backend.rope(a.q, n, h, d, positions, rope);
+            backend.rope(a.k, n, kv, d, positions, rope);
+            cache.store(l, a.k, a.v, start, n);
+            backend.attention(a.q, cache.keys(l), cache.values(l), n, start, attention, a.attended);
+            backend.matmul(w.attentionOutput(), a.attended, n, a.projected);
+            backend.add(a.x, a.projected, n * e);
+
+            // Feed-forward: x += Wdown · (silu(Wgate·h) * Wup·h), h = rmsnorm(x).
+            backend.rmsNorm(a.x, w.ffnNorm(), n, e, eps, a.normed);
+            backend.matmul(w.ffnGate(), a.normed, n, a.gate);
+            backend.matmul(w.ffnUp(), a.normed, n, a.up);
+            backend.swiglu(a.gate, a.up, n * config.ffnDim(), a.gate);
+            backend.matmul(w.ffnDown(), a.gate, n, a.projected);
+            backend.add(a.x, a.projected, n * e);
+        }
+        cache.commit(n);
+    }
+
+    /** Final norm and LM head for {@code count} tokens of the chunk from {@code first}, into {@code dst[dstOffset ..]}. */
+    private void logits(Activations a, int first, int count, float[] dst, int dstOffset) {
+        int e = config.embeddingDim();
+        int vocab = config.vocabSize();
+        DeviceBuffer x = a.x.slice(first * e, count * e);
+        DeviceBuffer normed = a.normed.slice(0, count * e);
+        DeviceBuffer out = a.logits(count);
+        backend.rmsNorm(x, weights.outputNorm(), count, e, config.rmsEps(), normed);
+        backend.matmul(weights.output(), normed, count, out);
+        weights.outputBias().ifPresent(b -> backend.addBias(out, b, count, vocab));
+        backend.read(out, dst, dstOffset);
+    }
+
+    /** Releases the weights' backend memory; the backend itself belongs to the caller. */
+    @Override
+    public void close() {
+        weights.close();
+    }
+
+    /** The activation buffers of one forward call, sized for its largest chunk. */
+    private final class Activations implements AutoCloseable {
+        final DeviceBuffer x;
+        final DeviceBuffer normed;
+        final DeviceBuffer q;
+        final DeviceBuffer k;
+        final DeviceBuffer v;
+        final DeviceBuffer attended;
+        final DeviceBuffer projected;
+        final DeviceBuffer gate;
+        final DeviceBuffer up;
+        private DeviceBuffer logits;
+
+        Activations(int tokens) {
+            int e = config.embeddingDim();
+            x = backend.allocate(tokens * e);
+            normed = backend.allocate(tokens * e);
+            q = backend.allocate(tokens * config.queryDim());
+            k = backend.allocate(tokens * config.kvDim());
+            v = backend.allocate(tokens * config.kvDim());
+            attended = backend.allocate(tokens * config.queryDim());
+            projected = backend.allocate(tokens * e);
+            gate = backend.allocate(tokens * config.ffnDim());
+            up = backend.allocate(tokens * config.ffnDim());
+        }
+
+        /** A logits buffer for {@code count} tokens, allocated on first use. */
+        DeviceBuffer logits(int count) {
+            if (logits == null || logits.size() < count * config.vocabSize()) {
+                if (logits != null) {
+                    logits.close();
+                }
+                logits = backend.allocate(Math.multiplyExact(count, config.vocabSize()));
+            }
+            return logits.slice(0, count * config.vocabSize());
+        }
+
+        @Override
+        public void close() {
+            Stream.of(x, normed, q, k, v, attended, projected, gate, up).forEach(DeviceBuffer::close);
+            if (logits != null) {
+                logits.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.pflash.runtime.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.cpu.CpuBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class KvCacheTest {
+    /** 2 layers, KV*D = 2*24 = 48 floats per token per layer; context 1000. */
+    private static final ModelConfig CONFIG = new ModelConfig("kv-test", Architecture.QWEN3, 2, 64, 96, 4, 2, 24, 53,
+            1000, 1e6f, 24, 1f, 1e-6f, 0.2f, false, false, true);
+    private static CpuBackend backend;
+
+    @BeforeAll
+    static void startBackend() {
+        backend = new CpuBackend(2);
+    }
+
+    @AfterAll
+    static void stopBackend() {
+        backend.close();
+    }
+
+    @Test
+    void growsInStepsUpToTheContextAndCountsItsBytes() {
+        KvCache cache = new KvCache(CONFIG, backend);
+        assertThat(cache.capacity()).isZero();
+        assertThat(cache.bytes()).isZero();
+        cache.reserve(10);
+        assertThat(cache.capacity()).isEqualTo(256);
+        assertThat(cache.bytes()).isEqualTo(256L * 2 * 2 * 48 * 4);
+        cache.reserve(300);
+        assertThat(cache.capacity()).isEqualTo(512);
+        cache.reserve(900);
+        assertThat(cache.capacity()).isEqualTo(1000);
+        assertThatThrownBy(() -> cache.reserve(1001)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("sequence of 1001 tokens exceeds the context window of 1000 tokens of model kv-test");
+    }
+
+    @Test
+    void keepsStoredRowsWhenItGrowsAndForksIndependentCopies() {
+        KvCache cache = new KvCache(CONFIG, backend);
+        cache.reserve(3);
+        store(cache, 0, 3, 1f);
+        cache.commit(3);
+        cache.reserve(700);
+        assertThat(cache.length()).isEqualTo(3);
+        assertThat(row(cache.keys(1), 2)).containsOnly(1f * 1000 + 2 + 100);
+        assertThat(row(cache.values(0), 1)).containsOnly(-(1f * 1000 + 1));
+
+        KvCache fork = cache.fork();
+        assertThat(fork.length()).isEqualTo(3);
+        assertThat(fork.capacity()).isEqualTo(256);
+        cache.truncate(1);
+        store(cache, 1, 2, 7f);
+        cache.commit(2);
+        assertThat(row(cache.keys(0), 2)).containsOnly(7f * 1000 + 2);
+        assertThat(row(fork.keys(0), 2)).containsOnly(1f * 1000 + 2);
+        assertThat(row(fork.keys(0), 0)).containsOnly(1f * 1000);
+    }
+
+    @Test
+    void rejectsWritesPastTheCachedLengthOrCapacity() {
+        KvCache cache = new KvCache(CONFIG, backend);
+        cache.reserve(4);
+        DeviceBuffer kv = backend.allocate(48 * 2);
+        assertThatThrownBy(() -> cache.store(0, kv, kv, 1, 2))
+                .hasMessage("cannot store 2 tokens at row 1 of a cache of 0 tokens and capacity 256");
+        assertThatThrownBy(() -> cache.commit(257))
+                .hasMessage("cannot commit 257 tokens to a cache of 0 tokens and capacity 256");
+        assertThatThrownBy(() -> cache.truncate(1)).hasMessage("cannot truncate a cache of 0 tokens to 1");
+    }
+
+    /** Rows start..start+n-1: key = tag*1000 + row (+100 in layer 1), value = -(tag*1000 + row). */
+    private static void store(KvCache cache, int start, int n, float tag) {
+        for (int layer = 0; layer < 2; layer++) {
+            float[] k = new float[n * 48];
+            float[] v = new float[n * 48];
+            for (int r = 0; r < n; r++) {
+                for (int i = 0; i < 48; i++) {
+                    k[r * 48 + i] = tag * 1000 + start + r + 100 * layer;
+                    v[r * 48 + i] = -(tag * 1000 + start + r) - 100 * layer;
+                }
+            }
+            cache.store(layer, backend.upload(k), backend.upload(v), start, n);
+        }
+    }
+
+    private static float[] row(DeviceBuffer storage, int row) {
+        float[] out = new float[48];
+        backend.read(storage.slice(row * 48, 48), out, 0);
+        return out;
+    }
+}
