@@ -21,14 +21,11 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
@@ -45,9 +42,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SummarizeJob {
     private static final Logger LOG = LoggerFactory.getLogger(SummarizeJob.class);
-    private static final Set<String> BACKENDS = Set.of("auto", "cpu", "cuda");
-    private static final String NO_DRAFTER = "none";
-    private static final String SYNTHETIC = "synthetic:";
     private static final EngineOpener OPENER = Engines::open;
 
     private SummarizeJob() {
@@ -105,7 +99,7 @@ public final class SummarizeJob {
             OutputLayout layout = new OutputLayout(options.getOutput(), options.getShards(), options.getCompression());
             OutputDirectory.prepare(layout, options.getOverwrite());
             config = new SummarizeConfig(options.getRunId(), patterns, limits(options), template(options),
-                    engineConfig(options), OPENER, new DecodeSettings(options.getMaxNewTokens(),
+                    EngineConfigs.from(options), OPENER, new DecodeSettings(options.getMaxNewTokens(),
                             options.getTemperature(), options.getTopK(), options.getTopP(), options.getSeed()),
                     options.getBatchTokens(), options.getContextTokens(), layout);
         } catch (IllegalArgumentException | UncheckedIOException e) {
@@ -165,27 +159,6 @@ public final class SummarizeJob {
         }
     }
 
-    static EngineConfig engineConfig(SummarizeOptions options) {
-        String backend = options.getBackend().strip().toLowerCase(Locale.ROOT);
-        if (!BACKENDS.contains(backend)) {
-            throw new IllegalArgumentException("--backend=" + options.getBackend() + " is not a backend; use auto,"
-                    + " cpu or cuda");
-        }
-        String drafter = options.getDrafter().strip();
-        String systemPrompt = options.getSystemPrompt();
-        return new EngineConfig(checkModel("--model", options.getModel().strip()),
-                drafter.isEmpty() || drafter.equalsIgnoreCase(NO_DRAFTER) ? null : checkModel("--drafter", drafter),
-                backend, options.getThreads(), systemPrompt.isBlank() ? null : systemPrompt);
-    }
-
-    private static String checkModel(String option, String model) {
-        if (!model.startsWith(SYNTHETIC) && !Files.isRegularFile(Path.of(model))) {
-            throw new IllegalArgumentException(option + "=" + model + ": no such file. The demo models are in"
-                    + " sample-data/models/ of the repository (run from its root); a real model is a GGUF file such"
-                    + " as Qwen3-8B-Q4_K_M.gguf");
-        }
-        return model;
-    }
 
     private static ExtractionLimits limits(SummarizeOptions options) {
         if (options.getExtractTimeoutSeconds() < 1) {

@@ -13,7 +13,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code summarize}, given as {@code --name=value}; {@code summarize --help} lists them. */
-public interface SummarizeOptions extends PipelineOptions {
+public interface SummarizeOptions extends EngineOptions {
     @Description("Required. Files to summarize: a glob such as 'corpus/**' (** crosses directories; quote it for the shell),"
             + " a file, or a directory (every file below it); several, separated by commas")
     @Validation.Required
@@ -33,44 +33,12 @@ public interface SummarizeOptions extends PipelineOptions {
 
     void setOverwrite(boolean value);
 
-    @Description("Target model: a GGUF file (Qwen3 family) or synthetic:<preset>. The default demo model has random"
-            + " weights: its summaries are noise")
-    @Default.String("sample-data/models/demo-target.gguf")
-    String getModel();
-
-    void setModel(String value);
-
-    @Description("Drafter model for PFlash: a GGUF file that shares the target's tokenizer, synthetic:<preset>, or"
-            + " none")
-    @Default.String("sample-data/models/demo-drafter.gguf")
-    String getDrafter();
-
-    void setDrafter(String value);
-
-    @Description("Backend: auto (CUDA when a GPU and its driver are found, else CPU), cpu or cuda")
-    @Default.String("auto")
-    String getBackend();
-
-    void setBackend(String value);
-
-    @Description("CPU threads for the CPU backend; 0 uses every core")
-    @Default.Integer(0)
-    int getThreads();
-
-    void setThreads(int value);
-
     @Description("Prompt template file (UTF-8): the instructions, then {{document}} where the document text goes,"
             + " then the question; empty for the built-in template that asks for a concise summary")
     @Default.String("")
     String getTemplate();
 
     void setTemplate(String value);
-
-    @Description("System prompt that the chat template puts first; empty for none")
-    @Default.String("")
-    String getSystemPrompt();
-
-    void setSystemPrompt(String value);
 
     @Description("Most tokens generated per summary")
     @Default.Integer(200)

@@ -17,6 +17,9 @@ public interface Engine extends AutoCloseable {
      */
     Prompt tokenize(String id, PromptText text);
 
+    /** Tokenizes plain text with the target's tokenizer, special tokens parsed, no template. */
+    int[] encode(String text);
+
     /** Decodes target token ids to text. */
     String detokenize(int[] tokens);
 

@@ -1,0 +1,44 @@
+package dev.pflash.runtime.models;
+
+import dev.pflash.runtime.gguf.GgmlType;
+import dev.pflash.runtime.gguf.GgufException;
+
+/**
+ * The tensor type of each 2-D weight of a synthetic model: one type for all, or llama.cpp's
+ * Q4_K_M recipe (GGUF-QWEN3.md section 2: output and tied embedding Q6_K; attn_v and ffn_down
+ * Q6_K on the layers {@code useMoreBits} picks; everything else Q4_K).
+ */
+record WeightTypes(GgmlType base, boolean q4kmRecipe) {
+
+    static WeightTypes parse(String spec, String name) {
+        if (name.equals("Q4_K_M")) {
+            return new WeightTypes(GgmlType.Q4_K, true);
+        }
+        try {
+            return new WeightTypes(GgmlType.valueOf(name), false);
+        } catch (IllegalArgumentException e) {
+            throw new GgufException(spec, "unknown weight type '" + name + "'; supported: " + GgmlType.supportedList()
+                    + ", Q4_K_M");
+        }
+    }
+
+    GgmlType attention() {
+        return base;
+    }
+
+    GgmlType output() {
+        return q4kmRecipe ? GgmlType.Q6_K : base;
+    }
+
+    GgmlType embedding(boolean tied) {
+        return q4kmRecipe && tied ? GgmlType.Q6_K : base;
+    }
+
+    GgmlType upgraded(int layer, int layers) {
+        return q4kmRecipe && useMoreBits(layer, layers) ? GgmlType.Q6_K : base;
+    }
+
+    static boolean useMoreBits(int i, int n) {
+        return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+    }
+}

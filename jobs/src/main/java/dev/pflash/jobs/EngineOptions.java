@@ -1,0 +1,72 @@
+package dev.pflash.jobs;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** Options every job shares that choose and configure the engine: models, backend, PFlash, prefix cache. */
+public interface EngineOptions extends PipelineOptions {
+    @Description("Target model: a GGUF file (Qwen3 family) or synthetic:<preset>. The default demo model has random"
+            + " weights: its summaries are noise")
+    @Default.String("sample-data/models/demo-target.gguf")
+    String getModel();
+
+    void setModel(String value);
+
+    @Description("Drafter model for PFlash: a GGUF file (ideally sharing the target's tokenizer), synthetic:<preset>,"
+            + " or none (which needs --prefill-compression=off)")
+    @Default.String("sample-data/models/demo-drafter.gguf")
+    String getDrafter();
+
+    void setDrafter(String value);
+
+    @Description("Backend: auto (CUDA when a GPU and its driver are found, else CPU), cpu or cuda")
+    @Default.String("auto")
+    String getBackend();
+
+    void setBackend(String value);
+
+    @Description("CPU threads for the CPU backend; 0 uses every core")
+    @Default.Integer(0)
+    int getThreads();
+
+    void setThreads(int value);
+
+    @Description("System prompt that the chat template puts first; empty for none")
+    @Default.String("")
+    String getSystemPrompt();
+
+    void setSystemPrompt(String value);
+
+    @Description("PFlash speculative prefill: off, auto (compress bodies of at least --compression-threshold"
+            + " tokens) or always")
+    @Default.String("auto")
+    String getPrefillCompression();
+
+    void setPrefillCompression(String value);
+
+    @Description("PFlash: fraction of body chunks the target prefills")
+    @Default.Double(0.05)
+    double getKeepRatio();
+
+    void setKeepRatio(double value);
+
+    @Description("PFlash: the drafter's block-sparse attention keeps key blocks scoring at least alpha x the best")
+    @Default.Double(0.85)
+    double getAlpha();
+
+    void setAlpha(double value);
+
+    @Description("PFlash: body tokens from which --prefill-compression=auto compresses")
+    @Default.Integer(32000)
+    int getCompressionThreshold();
+
+    void setCompressionThreshold(int value);
+
+    @Description("Byte budget of the prefix KV cache shared by all prompts (least recently used blocks go first);"
+            + " 0 switches it off")
+    @Default.Long(1L << 30)
+    long getPrefixCacheBytes();
+
+    void setPrefixCacheBytes(long value);
+}
