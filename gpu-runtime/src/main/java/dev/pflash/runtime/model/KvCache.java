@@ -6,8 +6,9 @@ import dev.pflash.runtime.backend.DeviceBuffer;
 /**
  * The keys and values of one sequence, per layer, on the model's backend: row {@code i} of a
  * layer's key (or value) storage holds token {@code i}'s {@code KV*D} floats (keys after RoPE).
- * Storage grows geometrically, in steps of {@link #GROWTH_STEP} tokens, up to the context length;
- * {@link #reserve} sizes it once when the final length is known. {@link #truncate} drops a tail
+ * Storage grows geometrically (by half), in whole steps of {@link #GROWTH_STEP} tokens and with
+ * some headroom, up to the context length; {@link #reserve} sizes it once when the final length
+ * (prompt plus tokens to generate) is known, which avoids copies. {@link #truncate} drops a tail
  * for reuse and {@link #fork} copies the cached prefix into an independent cache. Not thread-safe.
  */
 public final class KvCache implements AutoCloseable {
@@ -62,8 +63,10 @@ public final class KvCache implements AutoCloseable {
             throw new IllegalArgumentException("sequence of " + tokens + " tokens exceeds the context window of "
                     + config.contextLength() + " tokens of model " + config.name());
         }
+        // At least one step of headroom: a prefill is usually followed by decode steps, which
+        // should not each trigger a copy of the whole cache.
         long grown = Math.max(tokens, capacity + capacity / 2L);
-        long rounded = (grown + GROWTH_STEP - 1) / GROWTH_STEP * GROWTH_STEP;
+        long rounded = (grown / GROWTH_STEP + 1) * GROWTH_STEP;
         resize((int) Math.min(rounded, config.contextLength()));
     }
 

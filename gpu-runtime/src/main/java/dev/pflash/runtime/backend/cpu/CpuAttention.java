@@ -12,7 +12,8 @@ import java.util.Arrays;
  * <p>A prefill chunk runs every query of a head at once, vectorized across queries: queries are
  * transposed to {@code qt[d][t]}, the scores of one key are {@code s[t] += k[d] * qt[d][t]}, the
  * outputs {@code o[d][t] += v[d] * p[t]}, all loops over {@code t} at equal indices of separate
- * arrays. A decode step (few queries) runs the same arithmetic one query at a time.
+ * arrays. A decode step (few queries) runs the same arithmetic one query at a time, the query
+ * heads that share a kv head together, so each block of keys and values is read once per group.
  *
  * <p>Both paths do, for each query, exactly the same float operations in the same order: key
  * blocks start at multiples of {@code KEY_BLOCK}, values are added in groups of four keys counted
@@ -35,94 +36,122 @@ final class CpuAttention {
 
     static void run(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, float[] q, int qOff, float[] k, int kOff,
             float[] v, int vOff, int tokens, int firstIndex, AttentionShape shape, float[] out, int outOff) {
-        boolean tiled = tokens >= TILED_MIN_QUERIES;
-        pool.forRange(shape.heads(), 1, (from, to) -> {
-            CpuScratch s = scratch.get();
-            for (int h = from; h < to; h++) {
-                if (tiled) {
+        if (tokens >= TILED_MIN_QUERIES) {
+            pool.forRange(shape.heads(), 1, (from, to) -> {
+                CpuScratch s = scratch.get();
+                for (int h = from; h < to; h++) {
                     headTiled(s, q, qOff, k, kOff, v, vOff, tokens, firstIndex, shape, h, out, outOff);
-                } else {
-                    headPerQuery(s, q, qOff, k, kOff, v, vOff, tokens, firstIndex, shape, h, out, outOff);
                 }
-            }
-        });
+            });
+        } else {
+            pool.forRange(shape.kvHeads(), 1, (from, to) -> {
+                CpuScratch s = scratch.get();
+                for (int g = from; g < to; g++) {
+                    groupPerQuery(s, q, qOff, k, kOff, v, vOff, tokens, firstIndex, shape, g, out, outOff);
+                }
+            });
+        }
     }
 
-    private static void headPerQuery(CpuScratch s, float[] q, int qOff, float[] k, int kOff, float[] v, int vOff,
-            int tokens, int firstIndex, AttentionShape shape, int h, float[] out, int outOff) {
+    /**
+     * The query heads of kv head {@code g}, one query at a time. The group's heads take each block
+     * of keys and values in turn, so the block is read from memory once for the whole group.
+     */
+    private static void groupPerQuery(CpuScratch s, float[] q, int qOff, float[] k, int kOff, float[] v, int vOff,
+            int tokens, int firstIndex, AttentionShape shape, int g, float[] out, int outOff) {
         int dim = shape.headDim();
         int kvDim = shape.kvDim();
-        int kvHead = (h / shape.groupSize()) * dim;
+        int group = shape.groupSize();
+        int kvHead = g * dim;
         float scale = shape.scale();
-        float[] qs = s.vector(Slot.QUERY_SCALED, dim);
-        float[] o = s.vector(Slot.OUTPUT_ROW, dim);
-        float[] p = s.vector(Slot.SCORES, KEY_BLOCK);
+        float[][] qs = s.matrix(Slot.QUERY_SCALED, group, dim);
+        float[][] os = s.matrix(Slot.OUTPUT_ROWS, group, dim);
+        float[][] ps = s.matrix(Slot.SCORES, group, KEY_BLOCK);
+        float[] max = s.vector(Slot.GROUP_MAX, group);
+        float[] sum = s.vector(Slot.GROUP_SUM, group);
         for (int t = 0; t < tokens; t++) {
             int row = firstIndex + t;
-            int qo = qOff + t * shape.queryDim() + h * dim;
-            for (int d = 0; d < dim; d++) {
-                qs[d] = q[qo + d] * scale;
+            for (int r = 0; r < group; r++) {
+                int qo = qOff + t * shape.queryDim() + (g * group + r) * dim;
+                for (int d = 0; d < dim; d++) {
+                    qs[r][d] = q[qo + d] * scale;
+                }
+                Arrays.fill(os[r], 0, dim, 0f);
+                max[r] = Float.NEGATIVE_INFINITY;
+                sum[r] = 0;
             }
-            Arrays.fill(o, 0, dim, 0f);
-            float max = Float.NEGATIVE_INFINITY;
-            float sum = 0;
             for (int j0 = 0; j0 <= row; j0 += KEY_BLOCK) {
                 int n = Math.min(KEY_BLOCK, row + 1 - j0);
-                int kb = kOff + j0 * kvDim + kvHead;
-                int jj = 0;
-                for (; jj + 4 <= n; jj += 4) {
-                    scores4(qs, k, kb + jj * kvDim, kvDim, dim, p, jj);
+                for (int r = 0; r < group; r++) {
+                    blockPerQuery(qs[r], os[r], ps[r], max, sum, r, k, kOff + j0 * kvDim + kvHead,
+                            v, vOff + j0 * kvDim + kvHead, kvDim, dim, n);
                 }
-                for (; jj < n; jj++) {
-                    p[jj] = FloatKernels.dot(qs, 0, k, kb + jj * kvDim, dim);
-                }
-                float newMax = max;
-                for (jj = 0; jj < n; jj++) {
-                    newMax = Math.max(newMax, p[jj]);
-                }
-                float alpha = (float) Math.exp(max - newMax);
-                sum *= alpha;
-                for (int d = 0; d < dim; d++) {
-                    o[d] *= alpha;
-                }
-                for (jj = 0; jj < n; jj++) {
-                    p[jj] = (float) Math.exp(p[jj] - newMax);
-                    sum += p[jj];
-                }
-                int vb = vOff + j0 * kvDim + kvHead;
-                for (jj = 0; jj + 4 <= n; jj += 4) {
-                    int v0 = vb + jj * kvDim;
-                    int v1 = v0 + kvDim;
-                    int v2 = v1 + kvDim;
-                    int v3 = v2 + kvDim;
-                    float p0 = p[jj];
-                    float p1 = p[jj + 1];
-                    float p2 = p[jj + 2];
-                    float p3 = p[jj + 3];
-                    for (int d = 0; d < dim; d++) {
-                        o[d] += (p0 * v[v0 + d] + p1 * v[v1 + d]) + (p2 * v[v2 + d] + p3 * v[v3 + d]);
-                    }
-                }
-                if (jj < n) {
-                    // The last short group, padded with zero weights as the chunk path pads it.
-                    int v0 = vb + jj * kvDim;
-                    int v1 = jj + 1 < n ? v0 + kvDim : -1;
-                    int v2 = jj + 2 < n ? v0 + 2 * kvDim : -1;
-                    float p0 = p[jj];
-                    float p1 = jj + 1 < n ? p[jj + 1] : 0f;
-                    float p2 = jj + 2 < n ? p[jj + 2] : 0f;
-                    for (int d = 0; d < dim; d++) {
-                        o[d] += (p0 * v[v0 + d] + p1 * valueOrZero(v, v1, d)) + (p2 * valueOrZero(v, v2, d) + 0f);
-                    }
-                }
-                max = newMax;
             }
-            float inv = 1f / sum;
-            int oo = outOff + t * shape.queryDim() + h * dim;
-            for (int d = 0; d < dim; d++) {
-                out[oo + d] = o[d] * inv;
+            for (int r = 0; r < group; r++) {
+                float inv = 1f / sum[r];
+                int oo = outOff + t * shape.queryDim() + (g * group + r) * dim;
+                for (int d = 0; d < dim; d++) {
+                    out[oo + d] = os[r][d] * inv;
+                }
             }
         }
+    }
+
+    /**
+     * One key block for one query: scores {@code p} of its {@code n} visible keys (key rows from
+     * {@code kb}, value rows from {@code vb}), online-softmax update of {@code max[r]} and
+     * {@code sum[r]}, weighted values into {@code o}; the same operations as {@link #headTiled}
+     * does for this query's lane.
+     */
+    private static void blockPerQuery(float[] qs, float[] o, float[] p, float[] max, float[] sum, int r,
+            float[] k, int kb, float[] v, int vb, int kvDim, int dim, int n) {
+        int jj = 0;
+        for (; jj + 4 <= n; jj += 4) {
+            scores4(qs, k, kb + jj * kvDim, kvDim, dim, p, jj);
+        }
+        for (; jj < n; jj++) {
+            p[jj] = FloatKernels.dot(qs, 0, k, kb + jj * kvDim, dim);
+        }
+        float newMax = max[r];
+        for (jj = 0; jj < n; jj++) {
+            newMax = Math.max(newMax, p[jj]);
+        }
+        float alpha = (float) Math.exp(max[r] - newMax);
+        float total = sum[r] * alpha;
+        for (int d = 0; d < dim; d++) {
+            o[d] *= alpha;
+        }
+        for (jj = 0; jj < n; jj++) {
+            p[jj] = (float) Math.exp(p[jj] - newMax);
+            total += p[jj];
+        }
+        for (jj = 0; jj + 4 <= n; jj += 4) {
+            int v0 = vb + jj * kvDim;
+            int v1 = v0 + kvDim;
+            int v2 = v1 + kvDim;
+            int v3 = v2 + kvDim;
+            float p0 = p[jj];
+            float p1 = p[jj + 1];
+            float p2 = p[jj + 2];
+            float p3 = p[jj + 3];
+            for (int d = 0; d < dim; d++) {
+                o[d] += (p0 * v[v0 + d] + p1 * v[v1 + d]) + (p2 * v[v2 + d] + p3 * v[v3 + d]);
+            }
+        }
+        if (jj < n) {
+            // The last short group, padded with zero weights as the chunk path pads it.
+            int v0 = vb + jj * kvDim;
+            int v1 = jj + 1 < n ? v0 + kvDim : -1;
+            int v2 = jj + 2 < n ? v0 + 2 * kvDim : -1;
+            float p0 = p[jj];
+            float p1 = jj + 1 < n ? p[jj + 1] : 0f;
+            float p2 = jj + 2 < n ? p[jj + 2] : 0f;
+            for (int d = 0; d < dim; d++) {
+                o[d] += (p0 * v[v0 + d] + p1 * valueOrZero(v, v1, d)) + (p2 * valueOrZero(v, v2, d) + 0f);
+            }
+        }
+        max[r] = newMax;
+        sum[r] = total;
     }
 
     /**
