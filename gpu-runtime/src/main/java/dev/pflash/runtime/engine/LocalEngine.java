@@ -186,6 +186,8 @@ public final class LocalEngine implements Engine {
         long firstToken = System.nanoTime();
         float[] logits = p.logits();
         KvCache cache = p.cache();
+        // One growth for the whole answer instead of copying the cache every few hundred tokens.
+        cache.reserve(Math.min(context, cache.length() + settings.maxNewTokens() + 1));
         if (settings.maxNewTokens() > 0) {
             int next = sampler.sample(logits);
             firstToken = System.nanoTime();
