@@ -1,0 +1,539 @@
+package dev.pflash.runtime.backend.cuda;
+
+import dev.pflash.runtime.backend.AttentionShape;
+import dev.pflash.runtime.backend.Backend;
+import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.RopeStyle;
+import dev.pflash.runtime.backend.RotaryEmbedding;
+import dev.pflash.runtime.backend.WeightMatrix;
+import dev.pflash.runtime.backend.cuda.CudaMemory.Use;
+import dev.pflash.runtime.backend.cuda.CudaScratch.Region;
+import dev.pflash.runtime.gguf.GgmlType;
+import dev.pflash.runtime.gguf.TensorData;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Set;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CUDA backend: the {@link Backend} ops as kernels of the committed PTX (src/main/cuda),
+ * through JCuda's driver API. Weights are uploaded once in their stored (quantized) type;
+ * buffers, the KV cache included, live in device memory. Every op is queued on one stream and
+ * returns at once; {@link #read} waits for the result.
+ *
+ * <p>A matrix multiply of up to {@value #MATVEC_MAX_TOKENS} tokens (a decode step) reads the
+ * quantized weights directly in f32; a larger one (a prefill chunk) dequantizes the weight into
+ * f16 scratch, {@value #WEIGHT_SCRATCH_BYTES} bytes of rows at a time, and multiplies on tensor
+ * cores with f32 accumulation. Attention of 16 or more queries with head dim 64 or 128 is flash
+ * attention on tensor cores (f16 inputs, f32 softmax and accumulation); other attention runs in
+ * f32, split over the KV cache. So prefill results differ from the CPU's by f16 rounding
+ * (relative 2^-11 per input), decode results by float summation order only.
+ *
+ * <p>Ops are serialized by the backend's lock and may be called from any thread.
+ */
+public final class CudaBackend implements Backend {
+    static final int MATVEC_MAX_TOKENS = 8;
+    static final long WEIGHT_SCRATCH_BYTES = 256L << 20;
+    static final int FLASH_MIN_QUERIES = 16;
+    private static final int MAX_SPLIT_HEAD_DIM = 256;
+    private static final int BLOCK = 256;
+    private static final int GEMM_TILE = 128;
+    private static final int SPLIT_MIN_KEYS = 256;
+    private static final int SPLIT_MAX = 64;
+    private static final Set<GgmlType> SUPPORTED = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0,
+            GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+
+    private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
+
+    private final CudaContext context;
+    private final CudaKernels kernels;
+    private final CudaMemory memory;
+    private final CudaScratch scratch;
+    private final CudaPflashOps pflash;
+    private final Map<RotaryEmbedding, CUdeviceptr> ropeFrequencies = new IdentityHashMap<>();
+    private int[] uploadedPositions;
+    private CUdeviceptr positionsOnDevice;
+    private boolean closed;
+
+    private CudaBackend(CudaContext context) {
+        this.context = context;
+        try {
+            this.kernels = new CudaKernels(context.info());
+        } catch (RuntimeException e) {
+            context.close();
+            throw e;
+        }
+        this.memory = new CudaMemory(context.info());
+        this.scratch = new CudaScratch(context, memory);
+        this.pflash = new CudaPflashOps(this);
+    }
+
+    /**
+     * Opens device {@code ordinal}.
+     *
+     * @throws CudaException if the device cannot be used: no driver, no such device, a driver too old for the PTX
+     */
+    public static CudaBackend open(int ordinal) {
+        CudaProbe probe = CudaProbe.get();
+        if (!probe.available()) {
+            throw new CudaException("CUDA is not available: " + probe.reason(), 0);
+        }
+        CudaBackend b = new CudaBackend(CudaContext.open(ordinal));
+        LOG.info("CUDA backend on {}; kernels {}", b.context.info(), PtxModules.describe(PtxModules.requirement()));
+        return b;
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public int threads() {
+        return 1;
+    }
+
+    /** The device this backend runs on. */
+    public CudaDeviceInfo device() {
+        return context.info();
+    }
+
+    /** The PFlash ops of this backend. */
+    public CudaPflashOps pflash() {
+        return pflash;
+    }
+
+    @Override
+    public String toString() {
+        return "cuda (" + context.info() + ")";
+    }
+
+    // ---- memory
+
+    @Override
+    public synchronized WeightMatrix upload(TensorData tensor) {
+        long[] dims = tensor.dims();
+        if (dims.length > 2) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + " has " + dims.length
+                    + " dimensions; a weight matrix has at most 2");
+        }
+        if (!SUPPORTED.contains(tensor.type())) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + " has type " + tensor.type()
+                    + ", which the CUDA backend cannot multiply; supported: " + SUPPORTED);
+        }
+        if (tensor.rowCount() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + " has " + tensor.rowCount()
+                    + " rows; at most " + Integer.MAX_VALUE + " are supported");
+        }
+        current();
+        int rows = (int) tensor.rowCount();
+        int rowBytes = tensor.rowBytes();
+        long bytes = (long) rows * rowBytes;
+        CUdeviceptr data = memory.allocate(Math.max(bytes, 1), Use.WEIGHTS, "weights of " + tensor.name());
+        // Each piece of the tensor holds whole rows; copy maximal runs of rows that share a piece.
+        long row = 0;
+        while (row < rows) {
+            ByteBuffer piece = tensor.buffer(row);
+            int start = tensor.offset(row);
+            long run = 1;
+            while (row + run < rows && tensor.buffer(row + run) == piece) {
+                run++;
+            }
+            long length = run * rowBytes;
+            ByteBuffer view = piece.duplicate().position(start).limit(Math.toIntExact(start + length)).slice();
+            if (!view.isDirect() && !view.hasArray()) {
+                // A read-only heap buffer: JCuda can address neither its memory nor its array.
+                view = ByteBuffer.allocate(view.remaining()).put(view).flip();
+            }
+            CudaCalls.check(JCudaDriver.cuMemcpyHtoD(data.withByteOffset(row * rowBytes), Pointer.to(view), length),
+                    "upload of " + tensor.name());
+            row += run;
+        }
+        return new CudaWeightMatrix(this, tensor.name(), tensor.type(), rows, tensor.rowLength(), rowBytes, data);
+    }
+
+    @Override
+    public synchronized DeviceBuffer allocate(int size) {
+        CudaBuffer b = newBuffer(size);
+        if (size > 0) {
+            CudaCalls.check(JCudaDriver.cuMemsetD32Async(b.pointer(), 0, size, stream()), "cuMemsetD32Async");
+        }
+        return b;
+    }
+
+    @Override
+    public synchronized DeviceBuffer upload(float[] values) {
+        CudaBuffer b = newBuffer(values.length);
+        write(values, 0, b);
+        return b;
+    }
+
+    @Override
+    public synchronized void read(DeviceBuffer src, float[] dst, int dstOffset) {
+        CudaBuffer s = cuda(src);
+        if (dstOffset < 0 || dstOffset > dst.length - s.size()) {
+            throw new IndexOutOfBoundsException("read of " + s.size() + " floats into an array of " + dst.length
+                    + " at " + dstOffset);
+        }
+        current();
+        context.synchronize();
+        if (s.size() > 0) {
+            CudaCalls.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) dstOffset * Float.BYTES),
+                    s.pointer(), (long) s.size() * Float.BYTES), "cuMemcpyDtoH");
+        }
+    }
+
+    @Override
+    public synchronized void write(float[] src, int srcOffset, DeviceBuffer dst) {
+        CudaBuffer d = cuda(dst);
+        if (srcOffset < 0 || srcOffset > src.length - d.size()) {
+            throw new IndexOutOfBoundsException("write of " + d.size() + " floats from an array of " + src.length
+                    + " at " + srcOffset);
+        }
+        current();
+        // Queued ops may still read the destination; host-to-device copies are not stream-ordered.
+        context.synchronize();
+        if (d.size() > 0) {
+            CudaCalls.check(JCudaDriver.cuMemcpyHtoD(d.pointer(),
+                    Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES), (long) d.size() * Float.BYTES),
+                    "cuMemcpyHtoD");
+        }
+    }
+
+    @Override
+    public synchronized void copy(DeviceBuffer src, DeviceBuffer dst) {
+        CudaBuffer s = cuda(src);
+        CudaBuffer d = cuda(dst);
+        requireSize("copy destination", d, s.size());
+        current();
+        if (s.size() > 0) {
+            CudaCalls.check(JCudaDriver.cuMemcpyDtoDAsync(d.pointer(), s.pointer(), (long) s.size() * Float.BYTES,
+                    stream()), "cuMemcpyDtoDAsync");
+        }
+    }
+
+    // ---- ops
+
+    @Override
+    public synchronized void embed(WeightMatrix table, int[] tokens, DeviceBuffer out) {
+        CudaWeightMatrix w = weights(table);
+        CudaBuffer o = cuda(out);
+        requireSize("embedding output", o, (long) tokens.length * w.cols());
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= w.rows()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " at index " + t + " is outside the "
+                        + w.rows() + " rows of " + w.name());
+            }
+        }
+        if (tokens.length == 0) {
+            return;
+        }
+        current();
+        CUdeviceptr ids = uploadInts(Region.TOKENS, tokens);
+        long units = (long) tokens.length * ((w.cols() + 31) / 32);
+        kernels.get("embed_rows").launch(stream(), grid(units), 1, BLOCK, w.type().id(), w.row(0), (long) w.rowBytes(),
+                w.cols(), ids, tokens.length, o.pointer());
+    }
+
+    @Override
+    public synchronized void matmul(WeightMatrix w, DeviceBuffer x, int tokens, DeviceBuffer out) {
+        CudaWeightMatrix m = weights(w);
+        CudaBuffer in = cuda(x);
+        CudaBuffer o = cuda(out);
+        requireSize("matmul input for " + m.name(), in, (long) tokens * m.cols());
+        requireSize("matmul output for " + m.name(), o, (long) tokens * m.rows());
+        if (tokens <= 0) {
+            return;
+        }
+        current();
+        if (tokens <= MATVEC_MAX_TOKENS) {
+            kernels.get("matvec_q").launch(stream(), ceilDiv(m.rows(), 8), 1, BLOCK, m.type().id(), m.row(0),
+                    (long) m.rowBytes(), m.rows(), m.cols(), in.pointer(), tokens, o.pointer());
+            return;
+        }
+        int ld = roundUp(m.cols(), 32);
+        CUdeviceptr a = scratch.get(Region.ACTIVATION_F16, (long) tokens * ld * 2);
+        kernels.get("f32_to_f16").launch(stream(), grid((long) tokens * ld), 1, BLOCK, in.pointer(), tokens, m.cols(),
+                ld, a);
+        int rowsPerSlice = (int) Math.min(m.rows(),
+                Math.max(GEMM_TILE, WEIGHT_SCRATCH_BYTES / (2L * ld) / GEMM_TILE * GEMM_TILE));
+        CUdeviceptr b = scratch.get(Region.WEIGHT_F16, (long) rowsPerSlice * ld * 2);
+        CudaFunction dequantize = kernels.get("dequantize_f16");
+        CudaFunction gemm = kernels.get("gemm_f16");
+        for (int r0 = 0; r0 < m.rows(); r0 += rowsPerSlice) {
+            int n = Math.min(rowsPerSlice, m.rows() - r0);
+            dequantize.launch(stream(), grid((long) n * (ld / 32)), 1, BLOCK, m.type().id(), m.row(r0),
+                    (long) m.rowBytes(), n, m.cols(), ld, b);
+            gemm.launch(stream(), ceilDiv(n, GEMM_TILE), ceilDiv(tokens, GEMM_TILE), BLOCK, a, b,
+                    o.slice(r0, o.size() - r0).pointer(), tokens, n, ld, ld, ld, m.rows());
+        }
+    }
+
+    @Override
+    public synchronized void rmsNorm(DeviceBuffer x, DeviceBuffer weight, int rows, int dim, float eps,
+            DeviceBuffer out) {
+        CudaBuffer in = cuda(x);
+        CudaBuffer w = cuda(weight);
+        CudaBuffer o = cuda(out);
+        requireSize("rmsNorm weight", w, dim);
+        requireSize("rmsNorm input", in, (long) rows * dim);
+        requireSize("rmsNorm output", o, (long) rows * dim);
+        current();
+        kernels.get("rms_norm").launch(stream(), ceilDiv(rows, 8), 1, BLOCK, in.pointer(), w.pointer(), rows, dim, eps,
+                o.pointer());
+    }
+
+    @Override
+    public synchronized void addBias(DeviceBuffer x, DeviceBuffer bias, int rows, int dim) {
+        CudaBuffer o = cuda(x);
+        CudaBuffer b = cuda(bias);
+        requireSize("bias", b, dim);
+        requireSize("addBias input", o, (long) rows * dim);
+        current();
+        kernels.get("add_bias").launch(stream(), grid((long) rows * dim), 1, BLOCK, o.pointer(), b.pointer(), rows, dim);
+    }
+
+    @Override
+    public synchronized void add(DeviceBuffer x, DeviceBuffer y, int n) {
+        CudaBuffer a = cuda(x);
+        CudaBuffer b = cuda(y);
+        requireSize("add target", a, n);
+        requireSize("add operand", b, n);
+        current();
+        kernels.get("add_inplace").launch(stream(), grid(n), 1, BLOCK, a.pointer(), b.pointer(), n);
+    }
+
+    @Override
+    public synchronized void swiglu(DeviceBuffer gate, DeviceBuffer up, int n, DeviceBuffer out) {
+        CudaBuffer g = cuda(gate);
+        CudaBuffer u = cuda(up);
+        CudaBuffer o = cuda(out);
+        requireSize("swiglu gate", g, n);
+        requireSize("swiglu up", u, n);
+        requireSize("swiglu output", o, n);
+        current();
+        kernels.get("swiglu").launch(stream(), grid(n), 1, BLOCK, g.pointer(), u.pointer(), n, o.pointer());
+    }
+
+    @Override
+    public synchronized void rope(DeviceBuffer x, int tokens, int heads, int headDim, int[] positions,
+            RotaryEmbedding rope) {
+        CudaBuffer b = cuda(x);
+        requireSize("rope input", b, (long) tokens * heads * headDim);
+        if (positions.length < tokens) {
+            throw new IllegalArgumentException("rope: " + positions.length + " positions for " + tokens + " tokens");
+        }
+        if (rope.dims() > headDim) {
+            throw new IllegalArgumentException("rope rotates " + rope.dims() + " dimensions of heads of only " + headDim);
+        }
+        if (tokens == 0) {
+            return;
+        }
+        current();
+        CUdeviceptr pos = positions(positions);
+        CUdeviceptr freq = ropeFrequencies.computeIfAbsent(rope, this::uploadFrequencies);
+        kernels.get("rope").launch(stream(), grid((long) tokens * (rope.dims() / 2)), 1, BLOCK, b.pointer(), tokens,
+                heads, headDim, pos, freq, rope.dims(), rope.style() == RopeStyle.NEOX ? 1 : 0);
+    }
+
+    @Override
+    public synchronized void attention(DeviceBuffer q, DeviceBuffer keys, DeviceBuffer values, int tokens,
+            int firstIndex, AttentionShape shape, DeviceBuffer out) {
+        CudaBuffer qb = cuda(q);
+        CudaBuffer kb = cuda(keys);
+        CudaBuffer vb = cuda(values);
+        CudaBuffer ob = cuda(out);
+        if (firstIndex < 0) {
+            throw new IllegalArgumentException("attention: first cache index must be >= 0, got " + firstIndex);
+        }
+        long cached = (long) (firstIndex + tokens) * shape.kvDim();
+        requireSize("attention queries", qb, (long) tokens * shape.queryDim());
+        requireSize("attention keys", kb, cached);
+        requireSize("attention values", vb, cached);
+        requireSize("attention output", ob, (long) tokens * shape.queryDim());
+        if (tokens == 0) {
+            return;
+        }
+        current();
+        int d = shape.headDim();
+        String flash = "flash_attention_d" + d;
+        if (tokens >= FLASH_MIN_QUERIES && (d == 64 || d == 128) && kernels.has(flash)) {
+            kernels.get(flash).launch(stream(), ceilDiv(tokens, FlashAttentionLayout.QUERIES_PER_BLOCK), shape.heads(),
+                    FlashAttentionLayout.WARPS * 32, qb.pointer(), kb.pointer(), vb.pointer(), tokens, firstIndex,
+                    shape.heads(), shape.kvHeads(), shape.scale(), ob.pointer());
+            return;
+        }
+        if (d > MAX_SPLIT_HEAD_DIM) {
+            throw new IllegalArgumentException("attention: head dim " + d + " exceeds the CUDA backend's limit of "
+                    + MAX_SPLIT_HEAD_DIM);
+        }
+        int pairs = tokens * shape.heads();
+        int cachedKeys = firstIndex + tokens;
+        int wanted = Math.max(1, 4 * context.info().multiprocessors() / pairs);
+        int splits = Math.max(1, Math.min(Math.min(wanted, SPLIT_MAX), ceilDiv(cachedKeys, SPLIT_MIN_KEYS)));
+        int keysPerSplit = ceilDiv(cachedKeys, splits);
+        splits = ceilDiv(cachedKeys, keysPerSplit);
+        CUdeviceptr partial = splits == 1 ? new CUdeviceptr()
+                : scratch.get(Region.ATTENTION_PARTIAL, (long) pairs * splits * (d + 2) * Float.BYTES);
+        kernels.get("attention_split").launch(stream(), pairs, splits, 128, qb.pointer(), kb.pointer(), vb.pointer(),
+                tokens, firstIndex, shape.heads(), shape.kvHeads(), d, shape.scale(), keysPerSplit, ob.pointer(),
+                partial);
+        if (splits > 1) {
+            kernels.get("attention_combine").launch(stream(), pairs, 1, roundUp(Math.min(d, 256), 32), partial, splits,
+                    shape.heads(), d, ob.pointer());
+        }
+    }
+
+    /** Waits until every queued op has run; reports a failure of any of them. */
+    public synchronized void synchronize() {
+        current();
+        context.synchronize();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        current();
+        context.synchronize();
+        closed = true;
+        scratch.release();
+        ropeFrequencies.values().forEach(p -> JCudaDriver.cuMemFree(p));
+        ropeFrequencies.clear();
+        memory.releasePool();
+        kernels.close();
+        context.close();
+    }
+
+    // ---- package-private services for buffers, weights and the PFlash ops
+
+    CudaKernels kernels() {
+        return kernels;
+    }
+
+    CudaScratch scratch() {
+        return scratch;
+    }
+
+    CudaMemory memory() {
+        return memory;
+    }
+
+    CUstream stream() {
+        return context.stream();
+    }
+
+    CudaContext context() {
+        return context;
+    }
+
+    /** Makes the context current on this thread; fails once the backend is closed. */
+    void current() {
+        if (closed) {
+            throw new IllegalStateException("the CUDA backend on " + context.info().name() + " is closed");
+        }
+        context.makeCurrent();
+    }
+
+    synchronized void release(CUdeviceptr p, long bytes) {
+        if (!closed) {
+            context.makeCurrent();
+            memory.free(p, bytes, Use.BUFFERS);
+        }
+    }
+
+    synchronized void releaseWeights(CUdeviceptr p, long bytes) {
+        if (!closed) {
+            context.makeCurrent();
+            memory.free(p, Math.max(bytes, 1), Use.WEIGHTS);
+        }
+    }
+
+    CudaBuffer newBuffer(int size) {
+        if (size < 0) {
+            throw new IllegalArgumentException("buffer size must be >= 0, got " + size);
+        }
+        current();
+        long bytes = Math.max(1L, (long) size * Float.BYTES);
+        CUdeviceptr p = memory.allocate(bytes, Use.BUFFERS, "a buffer of " + size + " floats");
+        return new CudaBuffer(this, p, 0, size, true);
+    }
+
+    /** Copies {@code values} into scratch region {@code r} once the queued ops are done with it. */
+    CUdeviceptr uploadInts(Region r, int[] values) {
+        CUdeviceptr p = scratch.get(r, (long) Math.max(1, values.length) * Integer.BYTES);
+        context.synchronize();
+        CudaCalls.check(JCudaDriver.cuMemcpyHtoD(p, Pointer.to(values), (long) values.length * Integer.BYTES),
+                "cuMemcpyHtoD(" + r + ")");
+        return p;
+    }
+
+    CudaBuffer cuda(DeviceBuffer b) {
+        if (b instanceof CudaBuffer c && c.owner() == this) {
+            return c;
+        }
+        throw new IllegalArgumentException("buffer " + b + " does not belong to this CUDA backend");
+    }
+
+    static int grid(long threads) {
+        return (int) Math.max(1, Math.min(ceilDiv(threads, BLOCK), 65_535L * 8));
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    static int roundUp(int a, int multiple) {
+        return ceilDiv(a, multiple) * multiple;
+    }
+
+    static void requireSize(String what, CudaBuffer b, long needed) {
+        if (b.size() < needed) {
+            throw new IllegalArgumentException(what + ": buffer of " + b.size() + " floats, needs " + needed);
+        }
+    }
+
+    // ---- helpers
+
+    private CudaWeightMatrix weights(WeightMatrix w) {
+        if (w instanceof CudaWeightMatrix c && c.owner() == this) {
+            return c;
+        }
+        throw new IllegalArgumentException("weight matrix " + w + " does not belong to this CUDA backend");
+    }
+
+    /** The positions on the device; the forward pass passes the same positions for every layer of a chunk. */
+    private CUdeviceptr positions(int[] positions) {
+        if (uploadedPositions == null || !Arrays.equals(uploadedPositions, positions)) {
+            uploadedPositions = null;
+            positionsOnDevice = uploadInts(Region.POSITIONS, positions);
+            uploadedPositions = positions.clone();
+        }
+        return positionsOnDevice;
+    }
+
+    private CUdeviceptr uploadFrequencies(RotaryEmbedding rope) {
+        double[] inv = new double[rope.dims() / 2];
+        for (int i = 0; i < inv.length; i++) {
+            inv[i] = rope.inverseFrequency(i);
+        }
+        CUdeviceptr p = new CUdeviceptr();
+        CudaCalls.check(JCudaDriver.cuMemAlloc(p, (long) inv.length * Double.BYTES), "cuMemAlloc(rope frequencies)");
+        CudaCalls.check(JCudaDriver.cuMemcpyHtoD(p, Pointer.to(inv), (long) inv.length * Double.BYTES),
+                "cuMemcpyHtoD(rope frequencies)");
+        return p;
+    }
+}
