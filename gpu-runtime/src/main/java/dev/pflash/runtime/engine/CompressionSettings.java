@@ -9,7 +9,7 @@ import java.util.Locale;
  * are the reference's published settings.
  *
  * @param mode              off, always, or auto (compress bodies of at least {@code threshold} tokens)
- * @param keepRatio         fraction of body chunks kept
+ * @param keepRatio         fraction of body chunks chosen by score: n_keep = max(1, floor(ceil(S / chunk) × ratio))
  * @param alpha             FlashPrefill block threshold: keep key blocks scoring at least alpha × the row max
  * @param threshold         body tokens from which {@code auto} compresses
  * @param tailQueries       last prompt tokens whose attention scores the body
@@ -19,8 +19,8 @@ import java.util.Locale;
  * @param sinkBlocks        first key blocks every query block attends
  * @param windowBlocks      key blocks before and including the diagonal every query block attends
  * @param denseLastBlocks   last query blocks that attend densely
- * @param headChunks        first body chunks always kept (0 switches forcing off)
- * @param tailChunks        last body chunks always kept (0 switches forcing off)
+ * @param headChunks        first body chunks always kept, beside those chosen by score (0 switches forcing off)
+ * @param tailChunks        last body chunks always kept, beside those chosen by score (0 switches forcing off)
  * @param lexicalAnchors    keep ±2 chunks around 4-grams of the prompt's tail repeated in the body
  * @param scoreBeforeRope   score with q/k taken before RoPE (the reference's NIAH fix)
  * @param originalPositions prefill kept tokens at their original positions instead of contiguous ones
@@ -49,9 +49,11 @@ public record CompressionSettings(Mode mode, double keepRatio, double alpha, int
         if (!(alpha >= 0 && alpha <= 1)) {
             throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
         }
-        if (threshold < 0 || tailQueries < 1 || poolKernel < 1 || chunkTokens < 1 || blockTokens < 1 || sinkBlocks < 0
-                || windowBlocks < 1 || denseLastBlocks < 0 || headChunks < 0 || tailChunks < 0) {
-            throw new IllegalArgumentException("compression constants out of range: " + this);
+        if (threshold < 0 || tailQueries < 1 || poolKernel < 1 || poolKernel % 2 == 0 || chunkTokens < 1
+                || blockTokens < 1 || sinkBlocks < 0 || windowBlocks < 1 || denseLastBlocks < 0 || headChunks < 0
+                || tailChunks < 0) {
+            throw new IllegalArgumentException("compression constants out of range (tail queries, chunk and block"
+                    + " tokens and the window must be >= 1, the pool kernel odd, counts >= 0): " + this);
         }
     }
 
@@ -86,6 +88,36 @@ public record CompressionSettings(Mode mode, double keepRatio, double alpha, int
         return new CompressionSettings(mode, keepRatio, alpha, t, tailQueries, poolKernel, chunkTokens, blockTokens,
                 sinkBlocks, windowBlocks, denseLastBlocks, headChunks, tailChunks, lexicalAnchors, scoreBeforeRope,
                 originalPositions);
+    }
+
+    public CompressionSettings withBlockTokens(int b) {
+        return new CompressionSettings(mode, keepRatio, alpha, threshold, tailQueries, poolKernel, chunkTokens, b,
+                sinkBlocks, windowBlocks, denseLastBlocks, headChunks, tailChunks, lexicalAnchors, scoreBeforeRope,
+                originalPositions);
+    }
+
+    /** Forced head and tail chunks; 0 and 0 switch forcing off. */
+    public CompressionSettings withForcedChunks(int head, int tail) {
+        return new CompressionSettings(mode, keepRatio, alpha, threshold, tailQueries, poolKernel, chunkTokens, blockTokens,
+                sinkBlocks, windowBlocks, denseLastBlocks, head, tail, lexicalAnchors, scoreBeforeRope,
+                originalPositions);
+    }
+
+    public CompressionSettings withLexicalAnchors(boolean on) {
+        return new CompressionSettings(mode, keepRatio, alpha, threshold, tailQueries, poolKernel, chunkTokens, blockTokens,
+                sinkBlocks, windowBlocks, denseLastBlocks, headChunks, tailChunks, on, scoreBeforeRope,
+                originalPositions);
+    }
+
+    public CompressionSettings withScoreBeforeRope(boolean on) {
+        return new CompressionSettings(mode, keepRatio, alpha, threshold, tailQueries, poolKernel, chunkTokens, blockTokens,
+                sinkBlocks, windowBlocks, denseLastBlocks, headChunks, tailChunks, lexicalAnchors, on,
+                originalPositions);
+    }
+
+    public CompressionSettings withOriginalPositions(boolean on) {
+        return new CompressionSettings(mode, keepRatio, alpha, threshold, tailQueries, poolKernel, chunkTokens, blockTokens,
+                sinkBlocks, windowBlocks, denseLastBlocks, headChunks, tailChunks, lexicalAnchors, scoreBeforeRope, on);
     }
 
     /** Whether a body of {@code bodyTokens} tokens is compressed under these settings. */

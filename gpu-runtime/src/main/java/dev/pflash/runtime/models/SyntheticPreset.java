@@ -19,9 +19,12 @@ public record SyntheticPreset(String name, int layers, int embedding, int feedFo
         add(new SyntheticPreset("qwen3-1.7b", 28, 2048, 6144, 16, 8, 128, 151936, 40960, true));
         add(new SyntheticPreset("qwen3-4b", 36, 2560, 9728, 32, 8, 128, 151936, 40960, true));
         add(new SyntheticPreset("qwen3-8b", 36, 4096, 12288, 32, 8, 128, 151936, 40960, false));
-        // A target/drafter pair small enough that 32K-token prompts run in minutes on 2 CPU
-        // cores, with the ratios of the real pair (the drafter is a fraction of the target).
-        add(new SyntheticPreset("cpu-target", 8, 512, 1536, 8, 4, 64, 32768, 131072, false));
+        // A target/drafter pair small enough that a dense 32K-token prefill of the target takes
+        // minutes on 2 CPU cores. The drafter is a fraction of the target, as in the real pair: per
+        // token, about 1/15 of its matrix work and 1/8 of its attention (PFlash's drafter attends in
+        // its first layer only: its last layer just makes keys for scoring). Every matrix width is a
+        // multiple of 256, so that the K-quant types apply.
+        add(new SyntheticPreset("cpu-target", 4, 512, 1536, 8, 4, 64, 32768, 131072, false));
         add(new SyntheticPreset("cpu-drafter", 2, 256, 768, 4, 2, 64, 32768, 131072, true));
     }
 
