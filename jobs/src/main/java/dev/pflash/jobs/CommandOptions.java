@@ -24,8 +24,16 @@ final class CommandOptions {
 
     /** Parses {@code args} into {@code type}; a bad option is an {@link IllegalArgumentException} naming it. */
     static <T extends PipelineOptions> T parse(String[] args, Class<T> type) {
+        // Beam checks a parse against every options interface registered in this JVM, and commands
+        // give some properties other defaults (generate's --max-new-tokens is not summarize's):
+        // start from Beam's own registrations, so that a command's options parse on their own.
+        PipelineOptionsFactory.resetCache();
         PipelineOptionsFactory.register(type);
-        return PipelineOptionsFactory.fromArgs(toBeamNames(args)).withValidation().as(type);
+        try {
+            return PipelineOptionsFactory.fromArgs(toBeamNames(args)).withValidation().as(type);
+        } catch (IllegalArgumentException e) {
+            throw RunnerSupport.explainUnknownRunner(e);
+        }
     }
 
     /** {@code --max-new-tokens=8} becomes {@code --maxNewTokens=8}; values are left alone. */

@@ -69,4 +69,19 @@ public interface EngineOptions extends PipelineOptions {
     long getPrefixCacheBytes();
 
     void setPrefixCacheBytes(long value);
+
+    @Description("Where each worker copies models given as a URI (gs://, s3://, hdfs://, ... any Beam file system)"
+            + " before mapping them: one copy per host, verified by size and SHA-256; empty for"
+            + " <java.io.tmpdir>/pflash-models of the worker")
+    @Default.String("")
+    String getModelCacheDir();
+
+    void setModelCacheDir(String value);
+
+    @Description("Seconds a worker keeps the engine loaded after its last DoFn tears down, so that runners that"
+            + " set up DoFns per task (Spark) load the model once per worker JVM; 0 unloads it at once")
+    @Default.Integer(60)
+    int getEngineKeepAliveSeconds();
+
+    void setEngineKeepAliveSeconds(int value);
 }

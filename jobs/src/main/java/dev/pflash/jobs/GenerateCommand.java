@@ -48,8 +48,13 @@ public final class GenerateCommand {
             err.println("Run 'generate --help' for the options.");
             return 2;
         }
-        EngineConfig config = new EngineConfig(options.getModel(), null, options.getBackend(), options.getThreads(),
-                options.getSystem());
+        EngineConfig config;
+        try {
+            config = EngineConfigs.from(options);
+        } catch (IllegalArgumentException e) {
+            err.println("generate: " + e.getMessage());
+            return 2;
+        }
         try (Engine engine = Engines.open(config)) {
             if (engine.info().demoModels()) {
                 err.println("note: " + options.getModel() + " has random weights, so its text is noise; "

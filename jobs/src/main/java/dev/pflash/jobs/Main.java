@@ -22,10 +22,18 @@ public final class Main {
         switch (args[0]) {
             case "summarize":
                 return SummarizeJob.execute(rest, out, err);
+            case "classify":
+                return ClassifyJob.execute(rest, out, err);
             case "generate":
                 return GenerateCommand.execute(rest, out, err);
             case "demo-models":
                 return DemoModelsCommand.execute(rest, out, err);
+            case "niah":
+                return NiahCommand.execute(rest, out, err);
+            case "bench-ttft":
+                return BenchTtftCommand.execute(rest, out, err);
+            case "bench-prefix":
+                return PrefixBenchCommand.execute(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -43,8 +51,12 @@ public final class Main {
         out.println();
         out.println("Commands:");
         out.println("  summarize   summarize documents (any format Tika reads) into Parquet tables");
+        out.println("  classify    score documents against a labels file (top label, every label's probability)");
         out.println("  generate    run one prompt through one model (text to stdout, speeds to stderr)");
         out.println("  demo-models regenerate the demo models in sample-data/models from their corpus");
+        out.println("  niah        needle-in-a-haystack cases, dense against PFlash: needle kept, value retrieved, TTFT");
+        out.println("  bench-ttft  time to first token, dense against PFlash, at several prompt lengths");
+        out.println("  bench-prefix prefill saved by shared-prefix KV reuse: cache off and on, batched, labels");
         out.println();
         out.println("'java -jar pflash.jar <command> --help' lists a command's options.");
     }

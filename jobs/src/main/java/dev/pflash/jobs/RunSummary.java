@@ -5,7 +5,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** The end-of-run table: documents, tokens, TTFT percentiles, wall time and throughput. */
+/** The end-of-run table: documents, tokens, prefix KV reuse, TTFT percentiles, wall time and throughput. */
 public record RunSummary(String runId, String output, long filesMatched, RunTotals totals, double wallSeconds) {
     public double documentsPerSecond() {
         return wallSeconds > 0 ? totals.documents() / wallSeconds : 0;
@@ -20,6 +20,8 @@ public record RunSummary(String runId, String output, long filesMatched, RunTota
                 + stages(totals.failuresByStage()));
         row(table, "tokens in", String.format(Locale.ROOT, "%,d", totals.promptTokens()));
         row(table, "tokens out", String.format(Locale.ROOT, "%,d", totals.generatedTokens()));
+        row(table, "prefix hit rate", String.format(Locale.ROOT, "%.1f%% (%,d prompt tokens reused)",
+                100 * totals.prefixHitRate(), totals.prefixTokensReused()));
         row(table, "TTFT p50", millis(totals.ttftP50Ms()));
         row(table, "TTFT p95", millis(totals.ttftP95Ms()));
         row(table, "wall time", String.format(Locale.ROOT, "%.1f s", wallSeconds));

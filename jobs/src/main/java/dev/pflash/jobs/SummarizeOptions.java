@@ -1,144 +1,14 @@
 package dev.pflash.jobs;
 
-import dev.pflash.pipeline.extract.ExtractionLimits;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import org.apache.beam.sdk.options.Default;
-import org.apache.beam.sdk.options.DefaultValueFactory;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code summarize}, given as {@code --name=value}; {@code summarize --help} lists them. */
-public interface SummarizeOptions extends EngineOptions {
-    @Description("Required. Files to summarize: a glob such as 'corpus/**' (** crosses directories; quote it for the shell),"
-            + " a file, or a directory (every file below it); several, separated by commas")
-    @Validation.Required
-    List<String> getInput();
-
-    void setInput(List<String> value);
-
-    @Description("Output directory: gets results/, timings/ and errors/ (Parquet) and manifest.json")
-    @Default.String("out/summarize")
-    String getOutput();
-
-    void setOutput(String value);
-
-    @Description("Replace the tables of an earlier run in --output instead of refusing to start")
-    @Default.Boolean(false)
-    boolean getOverwrite();
-
-    void setOverwrite(boolean value);
-
-    @Description("Prompt template file (UTF-8): the instructions, then {{document}} where the document text goes,"
-            + " then the question; empty for the built-in template that asks for a concise summary")
-    @Default.String("")
-    String getTemplate();
-
-    void setTemplate(String value);
-
-    @Description("Most tokens generated per summary")
-    @Default.Integer(200)
-    int getMaxNewTokens();
-
-    void setMaxNewTokens(int value);
-
-    @Description("Sampling temperature; 0 decodes greedily")
-    @Default.Float(0.7f)
-    float getTemperature();
-
-    void setTemperature(float value);
-
-    @Description("Sample from the k most likely tokens only; 0 switches the filter off")
-    @Default.Integer(20)
-    int getTopK();
-
-    void setTopK(int value);
-
-    @Description("Sample from the smallest set of tokens whose probabilities add up to p; 1 switches the filter off")
-    @Default.Float(0.8f)
-    float getTopP();
-
-    void setTopP(float value);
-
-    @Description("Random seed of sampling: the same seed, models and input give the same summaries")
-    @Default.Long(42)
-    long getSeed();
-
-    void setSeed(long value);
-
-    @Description("Prompt tokens per engine batch; prompts that share a prefix and a length bucket are batched")
-    @Default.Long(16384)
-    long getBatchTokens();
-
-    void setBatchTokens(long value);
-
+public interface SummarizeOptions extends DocumentJobOptions, SamplingOptions {
     @Description("Cap on the context window a prompt must fit, with room for --max-new-tokens; 0 uses the target's"
             + " window. Longer documents are split into windows, summarized separately, then together")
     @Default.Integer(0)
     int getContextTokens();
 
     void setContextTokens(int value);
-
-    @Description("Tika: extracted text is cut after this many characters (the row says text_truncated)")
-    @Default.Integer(ExtractionLimits.DEFAULT_MAX_CHARS)
-    int getMaxChars();
-
-    void setMaxChars(int value);
-
-    @Description("Tika: deepest level of embedded documents (attachments, archive members) before a file fails")
-    @Default.Integer(ExtractionLimits.DEFAULT_MAX_NESTING_DEPTH)
-    int getMaxNestingDepth();
-
-    void setMaxNestingDepth(int value);
-
-    @Description("Tika: characters per input byte above which a file fails as a suspected zip bomb")
-    @Default.Long(ExtractionLimits.DEFAULT_MAX_COMPRESSION_RATIO)
-    long getMaxCompressionRatio();
-
-    void setMaxCompressionRatio(long value);
-
-    @Description("Tika: seconds allowed to extract one file before it fails")
-    @Default.Integer(60)
-    int getExtractTimeoutSeconds();
-
-    void setExtractTimeoutSeconds(int value);
-
-    @Description("Parquet files per table; 0 lets the runner decide")
-    @Default.Integer(1)
-    int getShards();
-
-    void setShards(int value);
-
-    @Description("Parquet compression: SNAPPY, ZSTD, GZIP or UNCOMPRESSED")
-    @Default.String("SNAPPY")
-    String getCompression();
-
-    void setCompression(String value);
-
-    @Description("Run id written on every row and in the manifest; default: the start time and a random suffix")
-    @Default.InstanceFactory(RunIdFactory.class)
-    String getRunId();
-
-    void setRunId(String value);
-
-    @Description("Seconds between progress lines in the log")
-    @Default.Integer(10)
-    int getProgressSeconds();
-
-    void setProgressSeconds(int value);
-
-    /** Run ids like {@code 20250101T120000Z-1a2b}: sortable by start time, distinct for runs in the same second. */
-    final class RunIdFactory implements DefaultValueFactory<String> {
-        private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
-
-        @Override
-        public String create(PipelineOptions options) {
-            return STAMP.format(ZonedDateTime.now(ZoneOffset.UTC)) + "-"
-                    + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
-        }
-    }
 }

@@ -31,8 +31,8 @@ class CommandOptionsTest {
         String help = bytes.toString(StandardCharsets.UTF_8);
 
         int described = 0;
-        for (Method m : SummarizeOptions.class.getDeclaredMethods()) {
-            if (m.isAnnotationPresent(Description.class)) {
+        for (Method m : SummarizeOptions.class.getMethods()) {
+            if (m.getDeclaringClass().getName().startsWith("dev.pflash.") && m.isAnnotationPresent(Description.class)) {
                 described++;
                 String prop = m.getName().replaceFirst("^(get|is)", "");
                 String name = CommandOptions.kebab(Character.toLowerCase(prop.charAt(0)) + prop.substring(1));

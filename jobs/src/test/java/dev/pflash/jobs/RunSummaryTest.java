@@ -19,11 +19,20 @@ class RunSummaryTest {
                 "  documents failed  3 (extract 2, prompt 1)",
                 "  tokens in         12,345",
                 "  tokens out        640",
+                "  prefix hit rate   0.0% (0 prompt tokens reused)",
                 "  TTFT p50          101.3 ms",
                 "  TTFT p95          350.0 ms",
                 "  wall time         6.5 s",
                 "  documents/s       2.00",
                 ""));
+    }
+
+    @Test
+    void thePrefixHitRateIsTheShareOfPromptTokensWhoseKvWasReused() {
+        RunTotals totals = new RunTotals(4, 0, Map.of(), 8000, 0, 10.0, 20.0, 2500);
+
+        assertThat(new RunSummary("r", "o", 4, totals, 1.0).table())
+                .contains("  prefix hit rate   31.3% (2,500 prompt tokens reused)");
     }
 
     @Test

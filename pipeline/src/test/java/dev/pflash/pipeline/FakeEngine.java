@@ -1,10 +1,12 @@
 package dev.pflash.pipeline;
 
+import dev.pflash.runtime.engine.Classification;
 import dev.pflash.runtime.engine.Engine;
 import dev.pflash.runtime.engine.EngineConfig;
 import dev.pflash.runtime.engine.EngineInfo;
 import dev.pflash.runtime.engine.EngineResult;
 import dev.pflash.runtime.engine.GenerationSettings;
+import dev.pflash.runtime.engine.LabelScore;
 import dev.pflash.runtime.engine.Prompt;
 import dev.pflash.runtime.engine.PromptText;
 import dev.pflash.runtime.engine.StageTimings;
@@ -19,7 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * A predictable engine for pipeline tests: one token per character (code point + 10), a start
  * token 1 before the prefix and an end token 2 after the suffix; the "summary" is
  * {@code sum(<body tokens>)}, cut to maxNewTokens characters; every call takes prefix lookup 1 ms,
- * target prefill 2 ms, TTFT 3 ms and decode 4 ms. A body holding {@link #POISON} fails.
+ * target prefill 2 ms, TTFT 3 ms and decode 4 ms. A body holding {@link #POISON} fails, in
+ * generation and classification alike.
  */
 public final class FakeEngine implements Engine {
     public static final char POISON = '\u2620';
@@ -84,12 +87,8 @@ public final class FakeEngine implements Engine {
         if (closed) {
             throw new IllegalStateException("engine is closed");
         }
+        checkBody(prompt);
         int[] body = prompt.bodyTokens();
-        for (int token : body) {
-            if (token == POISON + 10) {
-                throw new IllegalArgumentException(prompt.id() + ": poisoned body");
-            }
-        }
         String full = "sum(" + body.length + ")";
         String text = full.substring(0, Math.min(full.length(), settings.maxNewTokens()));
         generated.add(prompt.id());
@@ -98,6 +97,39 @@ public final class FakeEngine implements Engine {
         StageTimings timings = new StageTimings(PREFIX_LOOKUP_MS, 0, 0, PREFILL_MS, TTFT_MS, DECODE_MS);
         return new EngineResult(prompt.id(), text, encode(text), text.length() < full.length()
                 ? EngineResult.FinishReason.LENGTH : EngineResult.FinishReason.STOP, counts, timings, List.of());
+    }
+
+    /**
+     * Label {@code i} of {@code n} gets log-likelihood {@code -(i + 1)}: the first label wins; the
+     * label tokens are the label's characters. Scoring takes {@link #DECODE_MS}.
+     */
+    @Override
+    public Classification classify(Prompt prompt, List<String> labels) {
+        checkBody(prompt);
+        double[] logLikelihoods = new double[labels.size()];
+        double norm = 0;
+        for (int i = 0; i < labels.size(); i++) {
+            logLikelihoods[i] = -(i + 1);
+            norm += Math.exp(logLikelihoods[i]);
+        }
+        List<LabelScore> scores = new ArrayList<>();
+        for (int i = 0; i < labels.size(); i++) {
+            scores.add(new LabelScore(labels.get(i), encode(labels.get(i)), logLikelihoods[i],
+                    Math.exp(logLikelihoods[i]) / norm));
+        }
+        int body = prompt.bodyTokens().length;
+        TokenCounts counts = new TokenCounts(prompt.length(), prompt.prefixTokens().length, body,
+                prompt.suffixTokens().length, body, 0, 0);
+        StageTimings timings = new StageTimings(PREFIX_LOOKUP_MS, 0, 0, PREFILL_MS, TTFT_MS, 0);
+        return new Classification(prompt.id(), scores, counts, timings, DECODE_MS, List.of());
+    }
+
+    private static void checkBody(Prompt prompt) {
+        for (int token : prompt.bodyTokens()) {
+            if (token == POISON + 10) {
+                throw new IllegalArgumentException(prompt.id() + ": poisoned body");
+            }
+        }
     }
 
     /** Ids of the prompts generated so far, in call order. */

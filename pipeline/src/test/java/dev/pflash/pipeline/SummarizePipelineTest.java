@@ -87,7 +87,8 @@ public class SummarizePipelineTest {
                     + (Integer) r.get("suffix_tokens"));
             assertThat((Integer) r.get("generated_tokens")).isBetween(0, MAX_NEW_TOKENS);
             assertThat((Integer) r.get("kept_tokens")).isEqualTo(bodyTokens);
-            assertThat((Integer) r.get("prefix_tokens_reused")).isZero();
+            // Without a prefix cache, only a batch shares its prefix (computed once): whole prefixes.
+            assertThat((Integer) r.get("prefix_tokens_reused") % (Integer) r.get("prefix_tokens")).isZero();
             assertThat((List<?>) r.get("key_spans")).isEmpty();
             assertThat((Double) r.get("ttft_ms")).isPositive();
             assertThat(r.get("backend").toString()).isEqualTo("cpu");

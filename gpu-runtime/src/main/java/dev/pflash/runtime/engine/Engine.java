@@ -28,7 +28,9 @@ public interface Engine extends AutoCloseable {
 
     /**
      * Runs a batch of prompts (typically sharing a prefix); a failing prompt becomes a failed
-     * outcome and the others go on. Outcomes come back in input order.
+     * outcome and the others go on. Outcomes come back in input order. The prompts of a batch may
+     * run together: each result's TTFT and decode time are then its latency from the start of the
+     * batch, so that a batch takes as long as its slowest result's TTFT plus decode time.
      */
     default List<EngineOutcome> generateBatch(List<Prompt> prompts, GenerationSettings settings) {
         List<EngineOutcome> out = new ArrayList<>(prompts.size());
@@ -37,6 +39,34 @@ public interface Engine extends AutoCloseable {
                 out.add(EngineOutcome.ok(generate(p, settings)));
             } catch (RuntimeException e) {
                 out.add(EngineOutcome.failed(p.id(), e));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Scores each label as the answer that follows the prompt: the log-likelihood of the label's
+     * tokens after the prompt, and the probabilities those give normalized over the labels. The
+     * prompt is prefilled once; every label is scored on its KV.
+     *
+     * @throws IllegalArgumentException for an empty label list or a blank or repeated label, or
+     *     when this prompt cannot run (too long, bad token)
+     */
+    Classification classify(Prompt prompt, List<String> labels);
+
+    /**
+     * Classifies a batch of prompts (typically sharing a prefix) against the same labels; a
+     * failing prompt becomes a failed outcome and the others go on. Outcomes come back in input
+     * order. A label list that {@link #classify} rejects is rejected up front with an
+     * {@link IllegalArgumentException}, or fails every prompt.
+     */
+    default List<ClassificationOutcome> classifyBatch(List<Prompt> prompts, List<String> labels) {
+        List<ClassificationOutcome> out = new ArrayList<>(prompts.size());
+        for (Prompt p : prompts) {
+            try {
+                out.add(ClassificationOutcome.ok(classify(p, labels)));
+            } catch (RuntimeException e) {
+                out.add(ClassificationOutcome.failed(p.id(), e));
             }
         }
         return out;

@@ -2,30 +2,36 @@ package dev.pflash.runtime.engine;
 
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.Backends;
+import dev.pflash.runtime.cache.PrefixCache;
+import dev.pflash.runtime.cache.PrefixCacheStats;
 import dev.pflash.runtime.gguf.ModelFile;
-import dev.pflash.runtime.model.KvCache;
-import dev.pflash.runtime.model.LogitsMode;
 import dev.pflash.runtime.model.ModelConfig;
 import dev.pflash.runtime.model.Transformer;
 import dev.pflash.runtime.models.DemoModels;
 import dev.pflash.runtime.models.FileHashes;
 import dev.pflash.runtime.models.ModelSources;
 import dev.pflash.runtime.models.SyntheticModels;
-import dev.pflash.runtime.sampling.Sampler;
+import dev.pflash.runtime.pflash.SpeculativePrefill;
 import dev.pflash.runtime.tokenizer.ChatTemplate;
 import dev.pflash.runtime.tokenizer.FramedPrompt;
 import dev.pflash.runtime.tokenizer.Tokenizer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The engine that runs models in this JVM on a {@link Backend}: chat-template framing and
- * tokenization, target prefill and decoding. Calls are serialized (one prompt at a time uses all
- * of the backend), so any number of threads may share one instance.
+ * tokenization, target prefill with shared-prefix KV reuse (a {@link PrefixCache} across calls,
+ * each distinct prefix computed once per batch, the rest of a batch packed into one pass), body
+ * selection, decoding, and label scoring. Calls are serialized (one batch at a time uses all of
+ * the backend), so any number of threads may share one instance.
  */
 public final class LocalEngine implements Engine {
     private static final Logger LOG = LoggerFactory.getLogger(LocalEngine.class);
@@ -34,10 +40,16 @@ public final class LocalEngine implements Engine {
     private final Backend backend;
     private final ModelFile targetFile;
     private final ModelFile drafterFile;
+    /** The PFlash drafter, loaded when a drafter is configured and compression is not off. */
+    private final SpeculativePrefill pflash;
     private final Transformer target;
     private final Tokenizer tokenizer;
     private final ChatTemplate template;
     private final EngineInfo info;
+    private final PrefixCache prefixes;
+    private final SharedPrefixPrefill prefill;
+    private final BatchDecoder decoder;
+    private final LabelScorer scorer;
     private final ReentrantLock lock = new ReentrantLock(true);
 
     private LocalEngine(EngineConfig config, Backend backend, ModelFile targetFile, ModelFile drafterFile) {
@@ -48,15 +60,25 @@ public final class LocalEngine implements Engine {
         this.target = Transformer.load(targetFile, backend);
         this.tokenizer = Tokenizer.fromMetadata(targetFile.metadata());
         this.template = ChatTemplate.forVocabulary(tokenizer.vocabulary());
-        if (drafterFile != null) {
-            // The drafter must be a usable model even before compression needs it: fail at start.
-            ModelConfig.fromMetadata(drafterFile.metadata(), drafterFile);
+        if (drafterFile != null && config.compression().mode() != CompressionSettings.Mode.OFF) {
+            this.pflash = SpeculativePrefill.open(drafterFile, backend, tokenizer);
+        } else {
+            if (drafterFile != null) {
+                // The drafter must be a usable model even before compression needs it: fail at start.
+                ModelConfig.fromMetadata(drafterFile.metadata(), drafterFile);
+            }
+            this.pflash = null;
         }
         boolean demo = targetFile.metadata().getBool(DemoModels.KEY_DEMO, false)
                 || targetFile.metadata().getBool(SyntheticModels.KEY_SYNTHETIC, false);
         this.info = new EngineInfo(config.model(), hashOf(config.model()), config.drafter(),
                 config.drafter() == null ? null : hashOf(config.drafter()), backend.name(),
                 target.config().contextLength(), demo);
+        this.prefixes = new PrefixCache(target.config(), backend, config.prefixCacheBytes(),
+                PrefixCache.DEFAULT_BLOCK_TOKENS);
+        this.prefill = new SharedPrefixPrefill(target, prefixes);
+        this.decoder = new BatchDecoder(target, tokenizer);
+        this.scorer = new LabelScorer(target);
     }
 
     /** Opens the models of {@code config} on the backend it names. */
@@ -120,128 +142,144 @@ public final class LocalEngine implements Engine {
 
     @Override
     public EngineResult generate(Prompt prompt, GenerationSettings settings) {
-        if (prompt.length() == 0) {
-            throw new IllegalArgumentException("prompt " + prompt.id() + " is empty");
+        EngineOutcome outcome = generateBatch(List.of(prompt), settings).get(0);
+        if (!outcome.isOk()) {
+            throw outcome.error();
         }
+        return outcome.result();
+    }
+
+    /**
+     * Prefills the prompts that share a prefix together (the prefix once, the rest packed) and
+     * decodes their sequences together, one packed step per token; each prompt gets exactly the
+     * tokens it would get alone.
+     */
+    @Override
+    public List<EngineOutcome> generateBatch(List<Prompt> prompts, GenerationSettings settings) {
+        return inBatches(prompts, settings.maxNewTokens(), prefilled -> decoder.decode(prefilled, settings),
+                EngineOutcome::failed);
+    }
+
+    @Override
+    public Classification classify(Prompt prompt, List<String> labels) {
+        ClassificationOutcome outcome = classifyBatch(List.of(prompt), labels).get(0);
+        if (!outcome.isOk()) {
+            throw outcome.error();
+        }
+        return outcome.result();
+    }
+
+    /** Prefills the prompts as {@link #generateBatch} does, then scores every label on each prompt's KV. */
+    @Override
+    public List<ClassificationOutcome> classifyBatch(List<Prompt> prompts, List<String> labels) {
+        List<int[]> labelTokens = LabelScorer.tokenize(tokenizer, labels);
+        int longest = labelTokens.stream().mapToInt(t -> t.length).max().orElse(1);
+        return inBatches(prompts, longest - 1, prefilled -> scorer.scoreAll(prefilled, labels, labelTokens),
+                ClassificationOutcome::failed);
+    }
+
+    /** Counters and contents of the target's prefix KV cache. */
+    public PrefixCacheStats prefixCacheStats() {
+        return prefixes.stats();
+    }
+
+    /**
+     * Runs prompts group by group ({@link PromptBatches}: a shared prefix, a bounded KV size):
+     * each group is prefilled together, then {@code finish} decodes or scores its sequences. A
+     * prompt that fails fails alone, as {@code failed} describes it; outcomes in input order.
+     *
+     * @param extraTokens tokens each sequence may grow by after its prompt
+     */
+    private <T> List<T> inBatches(List<Prompt> prompts, int extraTokens, Function<List<Prefilled>, List<T>> finish,
+            BiFunction<String, RuntimeException, T> failed) {
         lock.lock();
-        try (Prefilled p = prefill(prompt)) {
-            return decode(prompt, p, settings);
+        try {
+            List<T> out = new ArrayList<>(Collections.nCopies(prompts.size(), null));
+            for (List<Integer> group : PromptBatches.partition(prompts, extraTokens, target.config().contextLength())) {
+                long start = System.nanoTime();
+                List<Integer> planned = new ArrayList<>(group.size());
+                List<PrefillPlan> plans = new ArrayList<>(group.size());
+                for (int i : group) {
+                    try {
+                        plans.add(plan(prompts.get(i)));
+                        planned.add(i);
+                    } catch (RuntimeException e) {
+                        out.set(i, failed.apply(prompts.get(i).id(), e));
+                    }
+                }
+                if (plans.isEmpty()) {
+                    continue;
+                }
+                List<Prefilled> prefilled;
+                try {
+                    prefilled = prefill.run(prompts.get(group.get(0)).prefixTokens(), plans, extraTokens, start);
+                } catch (RuntimeException e) {
+                    LOG.warn("Prefill of a batch of {} prompts failed: {}", plans.size(), e.toString());
+                    planned.forEach(i -> out.set(i, failed.apply(prompts.get(i).id(), e)));
+                    continue;
+                }
+                try {
+                    List<T> done = finish.apply(prefilled);
+                    for (int k = 0; k < planned.size(); k++) {
+                        out.set(planned.get(k), done.get(k));
+                    }
+                } finally {
+                    prefilled.forEach(Prefilled::close);
+                }
+            }
+            return out;
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * The prefill stage up to the target's last-token logits: prefix lookup, body selection
-     * (PFlash), then target prefill of what the cache does not hold yet.
+     * What the target prefills for {@code prompt}: its prefix, the body tokens that body selection
+     * (PFlash) keeps, and its suffix.
+     *
+     * @throws IllegalArgumentException for an empty prompt, one too long for the context window or
+     *     one with a token outside the vocabulary
      */
-    private Prefilled prefill(Prompt prompt) {
-        long start = System.nanoTime();
-        KvCache cache = lookupPrefix(prompt);
-        long looked = System.nanoTime();
-        try {
-            BodySelection selection = selectBody(prompt);
-            int[] prefix = prompt.prefixTokens();
-            int[] suffix = prompt.suffixTokens();
-            int[] kept = selection.keptTokens(prompt.bodyTokens());
-            int total = prefix.length + kept.length + suffix.length;
-            int context = target.config().contextLength();
-            if (total >= context) {
-                throw new ContextOverflowException(prompt.id(), total, context, config.model());
-            }
-            int[] sequence = concat(concat(prefix, kept), suffix);
-            int reused = cache.length();
-            int[] rest = Arrays.copyOfRange(sequence, reused, sequence.length);
-            int[] positions = selection.positions(prefix.length, suffix.length, config.compression().originalPositions());
-            long selected = System.nanoTime();
-            float[] logits = target.forward(cache, rest, Arrays.copyOfRange(positions, reused, positions.length),
-                    LogitsMode.LAST);
-            long prefilled = System.nanoTime();
-            return new Prefilled(cache, logits, positions[positions.length - 1] + 1, reused, kept.length, selection,
-                    start, millis(start, looked),
-                    selection.draftMs(), selection.selectMs(), millis(selected, prefilled));
-        } catch (RuntimeException e) {
-            cache.close();
-            throw e;
+    private PrefillPlan plan(Prompt prompt) {
+        if (prompt.length() == 0) {
+            throw new IllegalArgumentException("prompt " + prompt.id() + " is empty");
         }
-    }
-
-    /** A cache holding the longest already-computed prefix of {@code prompt} (none yet: no prefix cache). */
-    private KvCache lookupPrefix(Prompt prompt) {
-        return target.newCache();
-    }
-
-    /** Which body tokens the target prefills: all of them until PFlash compresses. */
-    private BodySelection selectBody(Prompt prompt) {
-        return BodySelection.all(prompt.bodyTokens().length);
-    }
-
-    private EngineResult decode(Prompt prompt, Prefilled p, GenerationSettings settings) {
+        BodySelection selection = selectBody(prompt);
+        int[] prefix = prompt.prefixTokens();
+        int[] suffix = prompt.suffixTokens();
+        int[] kept = selection.keptTokens(prompt.bodyTokens());
+        int total = prefix.length + kept.length + suffix.length;
         int context = target.config().contextLength();
-        Sampler sampler = settings.temperature() == 0f ? Sampler.greedy()
-                : new Sampler(settings.temperature(), settings.topK(), settings.topP(), seedFor(prompt.id(), settings.seed()));
-        int[] generated = new int[settings.maxNewTokens()];
-        int n = 0;
-        EngineResult.FinishReason reason = EngineResult.FinishReason.LENGTH;
-        long firstToken = System.nanoTime();
-        float[] logits = p.logits();
-        KvCache cache = p.cache();
-        // One growth for the whole answer instead of copying the cache every few hundred tokens.
-        cache.reserve(Math.min(context, cache.length() + settings.maxNewTokens() + 1));
-        if (settings.maxNewTokens() > 0) {
-            int next = sampler.sample(logits);
-            firstToken = System.nanoTime();
-            while (true) {
-                if (tokenizer.isStopToken(next)) {
-                    reason = EngineResult.FinishReason.STOP;
-                    break;
-                }
-                generated[n++] = next;
-                if (n == settings.maxNewTokens()) {
-                    break;
-                }
-                if (cache.length() + 1 >= context) {
-                    reason = EngineResult.FinishReason.CONTEXT;
-                    break;
-                }
-                int position = p.nextPosition() + n - 1;
-                logits = target.forward(cache, new int[] {next}, new int[] {position}, LogitsMode.LAST);
-                next = sampler.sample(logits);
+        if (total >= context) {
+            throw new ContextOverflowException(prompt.id(), total, context, config.model());
+        }
+        int[] sequence = concat(concat(prefix, kept), suffix);
+        int vocab = target.config().vocabSize();
+        for (int i = 0; i < sequence.length; i++) {
+            if (sequence[i] < 0 || sequence[i] >= vocab) {
+                throw new IllegalArgumentException("prompt " + prompt.id() + ": token id " + sequence[i]
+                        + " at index " + i + " is outside the vocabulary of " + vocab + " tokens of " + config.model());
             }
         }
-        long end = System.nanoTime();
-        int[] out = Arrays.copyOf(generated, n);
-        TokenCounts counts = new TokenCounts(prompt.length(), prompt.prefixTokens().length, prompt.bodyTokens().length,
-                prompt.suffixTokens().length, p.keptBody(), p.reused(), n);
-        StageTimings timings = new StageTimings(p.lookupMs(), p.draftMs(), p.selectMs(), p.prefillMs(),
-                millis(p.startNanos(), firstToken), millis(firstToken, end));
-        return new EngineResult(prompt.id(), tokenizer.decode(out), out, reason, counts, timings,
-                p.selection().spans());
+        int[] positions = selection.positions(prefix.length, suffix.length, config.compression().originalPositions());
+        return new PrefillPlan(prompt, selection, sequence, positions);
     }
 
     /**
-     * The state between prefill and decode: the sequence's cache and last logits, the RoPE
-     * position of the first generated token, and what prefill cost.
+     * Which body tokens the target prefills: all of them, or what PFlash keeps when the settings ask
+     * to compress this body, or when the whole prompt would not fit the context window (then the
+     * keep ratio starts at 1 and is lowered until the prompt fits, with room for one generated token).
      */
-    private record Prefilled(KvCache cache, float[] logits, int nextPosition, int reused, int keptBody,
-            BodySelection selection, long startNanos, double lookupMs, double draftMs, double selectMs,
-            double prefillMs) implements AutoCloseable {
-        @Override
-        public void close() {
-            cache.close();
+    private BodySelection selectBody(Prompt prompt) {
+        int body = prompt.bodyTokens().length;
+        int room = target.config().contextLength() - 1 - prompt.prefixTokens().length - prompt.suffixTokens().length;
+        CompressionSettings settings = config.compression();
+        boolean asked = settings.compresses(body);
+        if (pflash == null || body == 0 || room <= 0 || (!asked && body <= room)) {
+            return BodySelection.all(body);
         }
-    }
-
-    /** A per-prompt seed, so a prompt samples the same tokens whatever else is in its batch. */
-    static long seedFor(String promptId, long seed) {
-        long h = seed * 0x9E3779B97F4A7C15L + promptId.hashCode();
-        h ^= h >>> 33;
-        h *= 0xFF51AFD7ED558CCDL;
-        return h ^ (h >>> 33);
-    }
-
-    private static double millis(long fromNanos, long toNanos) {
-        return (toNanos - fromNanos) / 1e6;
+        return pflash.select(prompt.prefixTokens(), prompt.bodyTokens(), prompt.suffixTokens(), settings,
+                asked ? settings.keepRatio() : 1.0, room).selection();
     }
 
     private static int[] concat(int[] a, int[] b) {
@@ -254,6 +292,16 @@ public final class LocalEngine implements Engine {
     public void close() {
         lock.lock();
         try {
+            if (prefixes.enabled()) {
+                PrefixCacheStats stats = prefixes.stats();
+                LOG.info("Prefix cache: {} lookups, {} of {} prefix tokens reused ({}%), {} blocks stored, {} evicted",
+                        stats.lookups(), stats.hitTokens(), stats.lookupTokens(),
+                        Math.round(stats.hitRate() * 1000) / 10.0, stats.storedBlocks(), stats.evictedBlocks());
+            }
+            prefixes.close();
+            if (pflash != null) {
+                pflash.close();
+            }
             target.close();
             closeQuietly(drafterFile);
             targetFile.close();

@@ -5,7 +5,12 @@ import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.RotaryEmbedding;
 import dev.pflash.runtime.gguf.ModelFile;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -160,6 +165,142 @@ public final class Transformer implements AutoCloseable {
         return logits;
     }
 
+    /**
+     * Runs several sequences in one pass, packed: their new tokens share chunks of up to
+     * {@link #chunkSize()} rows with no padding, so that each weight matrix is applied to all of
+     * them at once, while each token attends only to its own sequence's cache. Sequence {@code s}
+     * appends {@code tokens.get(s)} at RoPE positions {@code positions.get(s)} to
+     * {@code caches.get(s)}. What a sequence gets equals what
+     * {@link #forward(KvCache, int[], int[], LogitsMode)} gives it alone, to the last bit on a
+     * backend whose ops compute each row independently of the chunk around it (the CPU
+     * backend's do).
+     *
+     * @return per sequence, in order, the logits {@code mode} asks for, laid out as {@code forward} returns them
+     * @throws IllegalArgumentException as {@code forward} does for any sequence, or when two sequences share a cache
+     */
+    public List<float[]> forwardPacked(List<KvCache> caches, List<int[]> tokens, List<int[]> positions,
+            LogitsMode mode) {
+        int sequences = caches.size();
+        if (tokens.size() != sequences || positions.size() != sequences) {
+            throw new IllegalArgumentException(sequences + " caches, " + tokens.size() + " token lists and "
+                    + positions.size() + " position lists: give one of each per sequence");
+        }
+        Set<KvCache> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+        int vocab = config.vocabSize();
+        int total = 0;
+        List<float[]> logits = new ArrayList<>(sequences);
+        for (int s = 0; s < sequences; s++) {
+            KvCache cache = caches.get(s);
+            int n = tokens.get(s).length;
+            if (!distinct.add(cache)) {
+                throw new IllegalArgumentException("sequence " + s + " shares its KV cache with an earlier sequence;"
+                        + " each sequence needs its own");
+            }
+            checkInput(cache, tokens.get(s), positions.get(s));
+            total = Math.addExact(total, n);
+            logits.add(switch (mode) {
+                case LAST -> new float[vocab];
+                case ALL -> new float[Math.multiplyExact(n, vocab)];
+                case NONE -> new float[0];
+            });
+        }
+        for (int s = 0; s < sequences; s++) {
+            caches.get(s).reserve(caches.get(s).length() + tokens.get(s).length);
+        }
+        if (total == 0) {
+            return logits;
+        }
+        try (Activations a = new Activations(Math.min(total, chunkSize))) {
+            List<Piece> chunk = new ArrayList<>();
+            int size = 0;
+            for (int s = 0; s < sequences; s++) {
+                int n = tokens.get(s).length;
+                int from = 0;
+                while (from < n) {
+                    int take = Math.min(n - from, chunkSize - size);
+                    chunk.add(new Piece(s, from, from + take));
+                    size += take;
+                    from += take;
+                    if (size == chunkSize) {
+                        forwardPackedChunk(chunk, caches, tokens, positions, mode, logits, a);
+                        chunk.clear();
+                        size = 0;
+                    }
+                }
+            }
+            if (!chunk.isEmpty()) {
+                forwardPackedChunk(chunk, caches, tokens, positions, mode, logits, a);
+            }
+        }
+        return logits;
+    }
+
+    /** Tokens {@code from .. to} of sequence {@code sequence}, packed into one chunk. */
+    private record Piece(int sequence, int from, int to) {
+        int count() {
+            return to - from;
+        }
+    }
+
+    private void forwardPackedChunk(List<Piece> pieces, List<KvCache> caches, List<int[]> tokens,
+            List<int[]> positions, LogitsMode mode, List<float[]> logits, Activations a) {
+        int n = pieces.stream().mapToInt(Piece::count).sum();
+        int[] chunkTokens = new int[n];
+        int[] chunkPositions = new int[n];
+        List<Segment> segments = new ArrayList<>(pieces.size());
+        int offset = 0;
+        for (Piece p : pieces) {
+            System.arraycopy(tokens.get(p.sequence()), p.from(), chunkTokens, offset, p.count());
+            System.arraycopy(positions.get(p.sequence()), p.from(), chunkPositions, offset, p.count());
+            segments.add(new Segment(caches.get(p.sequence()), offset, p.count()));
+            offset += p.count();
+        }
+        forwardChunk(segments, chunkTokens, chunkPositions, a);
+        if (mode == LogitsMode.ALL) {
+            int vocab = config.vocabSize();
+            for (int i = 0; i < pieces.size(); i++) {
+                Piece p = pieces.get(i);
+                for (int t = 0; t < p.count(); t += LOGITS_ROWS) {
+                    int count = Math.min(LOGITS_ROWS, p.count() - t);
+                    logits(a, segments.get(i).offset() + t, count, logits.get(p.sequence()), (p.from() + t) * vocab);
+                }
+            }
+        } else if (mode == LogitsMode.LAST) {
+            lastLogits(pieces, segments, tokens, logits, a);
+        }
+    }
+
+    /**
+     * The logits of each sequence whose last token is in this chunk. Those rows are adjacent when
+     * each sequence brings one token (a decode step of a batch): the LM head then runs over
+     * {@link #LOGITS_ROWS} of them at a time.
+     */
+    private void lastLogits(List<Piece> pieces, List<Segment> segments, List<int[]> tokens, List<float[]> logits,
+            Activations a) {
+        int vocab = config.vocabSize();
+        List<Integer> rows = new ArrayList<>();
+        List<float[]> targets = new ArrayList<>();
+        for (int i = 0; i < pieces.size(); i++) {
+            Piece p = pieces.get(i);
+            if (p.to() == tokens.get(p.sequence()).length) {
+                rows.add(segments.get(i).offset() + p.count() - 1);
+                targets.add(logits.get(p.sequence()));
+            }
+        }
+        int i = 0;
+        while (i < rows.size()) {
+            int run = 1;
+            while (i + run < rows.size() && run < LOGITS_ROWS && rows.get(i + run) == rows.get(i) + run) {
+                run++;
+            }
+            DeviceBuffer out = lmHead(a, rows.get(i), run);
+            for (int j = 0; j < run; j++) {
+                backend.read(out.slice(j * vocab, vocab), targets.get(i + j), 0);
+            }
+            i += run;
+        }
+    }
+
     private void checkInput(KvCache cache, int[] tokens, int[] positions) {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("no tokens to run through model " + config.name());
@@ -195,8 +336,20 @@ public final class Transformer implements AutoCloseable {
 
     /** One chunk through every layer; its keys and values join the cache. */
     private void forwardChunk(KvCache cache, int[] tokens, int[] positions, Activations a) {
+        forwardChunk(List.of(new Segment(cache, 0, tokens.length)), tokens, positions, a);
+    }
+
+    /**
+     * One chunk of packed segments through every layer: the matmuls and norms run over all of
+     * the chunk's rows at once; each segment stores its keys and values in its own cache and
+     * attends over that cache only.
+     */
+    private void forwardChunk(List<Segment> segments, int[] tokens, int[] positions, Activations a) {
         int n = tokens.length;
-        int start = cache.length();
+        int[] starts = new int[segments.size()];
+        for (int i = 0; i < starts.length; i++) {
+            starts[i] = segments.get(i).cache().length();
+        }
         int e = config.embeddingDim();
         int d = config.headDim();
         int h = config.heads();
@@ -219,8 +372,16 @@ public final class Transformer implements AutoCloseable {
             w.keyNorm().ifPresent(g -> backend.rmsNorm(a.k, g, n * kv, d, eps, a.k));
             backend.rope(a.q, n, h, d, positions, rope);
             backend.rope(a.k, n, kv, d, positions, rope);
-            cache.store(l, a.k, a.v, start, n);
-            backend.attention(a.q, cache.keys(l), cache.values(l), n, start, attention, a.attended);
+            for (int i = 0; i < starts.length; i++) {
+                Segment s = segments.get(i);
+                int kvRows = s.offset() * config.kvDim();
+                int qRows = s.offset() * config.queryDim();
+                s.cache().store(l, a.k.slice(kvRows, s.count() * config.kvDim()),
+                        a.v.slice(kvRows, s.count() * config.kvDim()), starts[i], s.count());
+                backend.attention(a.q.slice(qRows, s.count() * config.queryDim()), s.cache().keys(l),
+                        s.cache().values(l), s.count(), starts[i], attention,
+                        a.attended.slice(qRows, s.count() * config.queryDim()));
+            }
             backend.matmul(w.attentionOutput(), a.attended, n, a.projected);
             backend.add(a.x, a.projected, n * e);
 
@@ -232,11 +393,22 @@ public final class Transformer implements AutoCloseable {
             backend.matmul(w.ffnDown(), a.gate, n, a.projected);
             backend.add(a.x, a.projected, n * e);
         }
-        cache.commit(n);
+        for (Segment s : segments) {
+            s.cache().commit(s.count());
+        }
+    }
+
+    /** Rows {@code offset .. offset + count} of a packed chunk, which belong to the sequence of {@code cache}. */
+    private record Segment(KvCache cache, int offset, int count) {
     }
 
     /** Final norm and LM head for {@code count} tokens of the chunk from {@code first}, into {@code dst[dstOffset ..]}. */
     private void logits(Activations a, int first, int count, float[] dst, int dstOffset) {
+        backend.read(lmHead(a, first, count), dst, dstOffset);
+    }
+
+    /** Final norm and LM head for {@code count} tokens of the chunk from {@code first}: {@code count * vocab} floats on the backend. */
+    private DeviceBuffer lmHead(Activations a, int first, int count) {
         int e = config.embeddingDim();
         int vocab = config.vocabSize();
         DeviceBuffer x = a.x.slice(first * e, count * e);
@@ -245,7 +417,7 @@ public final class Transformer implements AutoCloseable {
         backend.rmsNorm(x, weights.outputNorm(), count, e, config.rmsEps(), normed);
         backend.matmul(weights.output(), normed, count, out);
         weights.outputBias().ifPresent(b -> backend.addBias(out, b, count, vocab));
-        backend.read(out, dst, dstOffset);
+        return out;
     }
 
     /** Releases the weights' backend memory; the backend itself belongs to the caller. */

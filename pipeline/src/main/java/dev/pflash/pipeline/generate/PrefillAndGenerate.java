@@ -6,10 +6,8 @@ import dev.pflash.pipeline.prompt.PromptTemplate;
 import dev.pflash.runtime.engine.Engine;
 import dev.pflash.runtime.engine.EngineConfig;
 import dev.pflash.runtime.engine.EngineInfo;
-import dev.pflash.runtime.engine.EngineOutcome;
 import dev.pflash.runtime.engine.EngineResult;
 import dev.pflash.runtime.engine.GenerationSettings;
-import dev.pflash.runtime.engine.Prompt;
 import dev.pflash.schemas.DocumentError;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,8 +22,6 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs each batch of prompts through the shared engine: prompts that fit the context window go to
@@ -76,8 +72,6 @@ public class PrefillAndGenerate
     }
 
     private static final class GenerateFn extends DoFn<KV<String, Iterable<DocumentPrompt>>, DocumentSummary> {
-        private static final Logger LOG = LoggerFactory.getLogger(GenerateFn.class);
-
         private final String runId;
         private final EngineConfig engineConfig;
         private final EngineOpener opener;
@@ -141,28 +135,13 @@ public class PrefillAndGenerate
             if (prompts.isEmpty()) {
                 return;
             }
-            List<Prompt> enginePrompts = prompts.stream().map(DocumentPrompt::toPrompt).toList();
-            List<EngineOutcome> outcomes;
-            try {
-                outcomes = engine.generateBatch(enginePrompts, settings);
-                if (outcomes.size() != prompts.size()) {
-                    throw new IllegalStateException("the engine returned " + outcomes.size() + " outcomes for a batch of "
-                            + prompts.size() + " prompts");
-                }
-            } catch (RuntimeException e) {
-                LOG.warn("A batch of {} prompts failed as a whole: {}", prompts.size(), e.toString());
-                prompts.forEach(p -> fail(p, e, out));
-                return;
-            }
-            for (int i = 0; i < prompts.size(); i++) {
-                DocumentPrompt prompt = prompts.get(i);
-                EngineOutcome outcome = outcomes.get(i);
+            BatchCall.run(prompts, enginePrompts -> engine.generateBatch(enginePrompts, settings), (prompt, outcome) -> {
                 if (outcome.isOk()) {
                     emit(prompt, single(outcome.result()), batchSize, out);
                 } else {
                     fail(prompt, outcome.error(), out);
                 }
-            }
+            }, (prompt, error) -> fail(prompt, error, out));
         }
 
         private static GenerationRun single(EngineResult result) {

@@ -27,24 +27,42 @@ final class UsageAccumulator {
 
     /** A call whose body is the document's body from {@code bodyOffset} on (the whole body, or a window). */
     void addBodyCall(EngineResult result, int bodyOffset) {
-        add(result);
-        keptBodyTokens += result.tokens().keptBody();
-        for (KeySpan span : result.keySpans()) {
-            keySpans.add(KeptSpan.of(span, bodyOffset));
-        }
+        addBatch(List.of(result), List.of(bodyOffset));
     }
 
     /** A call whose body is text the pipeline wrote (joined window summaries). */
     void addCombineCall(EngineResult result) {
-        add(result);
+        addBatch(List.of(result), null);
+    }
+
+    /**
+     * Calls that ran together in one engine batch, so they took as long as the slowest of them.
+     * {@code bodyOffsets} says where each call's body starts in the document's body; null when
+     * their bodies are text the pipeline wrote.
+     */
+    void addBatch(List<EngineResult> results, List<Integer> bodyOffsets) {
+        elapsedBeforeLastMs += lastTtftMs + lastDecodeMs;
+        lastTtftMs = 0;
+        lastDecodeMs = 0;
+        for (int i = 0; i < results.size(); i++) {
+            EngineResult result = results.get(i);
+            add(result);
+            if (bodyOffsets != null) {
+                keptBodyTokens += result.tokens().keptBody();
+                for (KeySpan span : result.keySpans()) {
+                    keySpans.add(KeptSpan.of(span, bodyOffsets.get(i)));
+                }
+            }
+        }
     }
 
     private void add(EngineResult result) {
         StageTimings t = result.timings();
         TokenCounts n = result.tokens();
-        elapsedBeforeLastMs += lastTtftMs + lastDecodeMs;
-        lastTtftMs = t.ttftMs();
-        lastDecodeMs = t.decodeMs();
+        if (t.ttftMs() + t.decodeMs() > lastTtftMs + lastDecodeMs) {
+            lastTtftMs = t.ttftMs();
+            lastDecodeMs = t.decodeMs();
+        }
         calls++;
         prefixLookupMs += t.prefixLookupMs();
         draftMs += t.draftMs();

@@ -72,22 +72,17 @@ final class WindowedSummarizer {
                     Arrays.copyOfRange(body, w.start(), w.end()), whole.suffixTokens()));
         }
         List<EngineOutcome> outcomes = engine.generateBatch(prompts, settings);
-        List<String> summaries = new ArrayList<>(windows.size());
+        List<EngineResult> results = new ArrayList<>(windows.size());
         for (int i = 0; i < windows.size(); i++) {
             EngineOutcome outcome = outcomes.get(i);
             if (!outcome.isOk()) {
                 throw new WindowFailedException(id + ": window " + (i + 1) + " of " + windows.size() + " failed: "
                         + outcome.error().getMessage(), outcome.error());
             }
-            EngineResult result = outcome.result();
-            if (documentBody) {
-                usage.addBodyCall(result, windows.get(i).start());
-            } else {
-                usage.addCombineCall(result);
-            }
-            summaries.add(result.text().strip());
+            results.add(outcome.result());
         }
-        return summaries;
+        usage.addBatch(results, documentBody ? windows.stream().map(TokenRange::start).toList() : null);
+        return results.stream().map(r -> r.text().strip()).toList();
     }
 
     /** The body of a combine prompt: the window summaries in document order, each labelled. */

@@ -23,9 +23,14 @@ public final class EmptyTables {
     private EmptyTables() {
     }
 
-    /** Gives each of the layout's tables without a Parquet file an empty one. */
+    /** Gives each of the layout's tables without a Parquet file an empty one; results are summaries. */
     public static void fill(OutputLayout layout) {
-        writeIfMissing(layout, OutputLayout.RESULTS, SummaryResult.getClassSchema());
+        fill(layout, SummaryResult.getClassSchema());
+    }
+
+    /** As {@link #fill(OutputLayout)}, with {@code resultsSchema} for the results table. */
+    public static void fill(OutputLayout layout, Schema resultsSchema) {
+        writeIfMissing(layout, OutputLayout.RESULTS, resultsSchema);
         writeIfMissing(layout, OutputLayout.TIMINGS, DocumentTimings.getClassSchema());
         writeIfMissing(layout, OutputLayout.ERRORS, DocumentError.getClassSchema());
     }

@@ -64,6 +64,7 @@ public record RunManifest(String runId, String job, Instant startedAt, Instant f
         counts.put("failed_by_stage", totals.failuresByStage());
         counts.put("prompt_tokens", totals.promptTokens());
         counts.put("generated_tokens", totals.generatedTokens());
+        counts.put("prefix_tokens_reused", totals.prefixTokensReused());
         counts.put("ttft_p50_ms", totals.ttftP50Ms());
         counts.put("ttft_p95_ms", totals.ttftP95Ms());
         root.put("counts", counts);

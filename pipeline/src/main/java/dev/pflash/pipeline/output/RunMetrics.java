@@ -1,10 +1,10 @@
 package dev.pflash.pipeline.output;
 
 import dev.pflash.schemas.DocumentError;
-import dev.pflash.schemas.SummaryResult;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Gauge;
 import org.apache.beam.sdk.metrics.GaugeResult;
@@ -35,6 +35,8 @@ public final class RunMetrics {
     public static final String DOCUMENTS_FAILED = "documents_failed";
     public static final String PROMPT_TOKENS = "prompt_tokens";
     public static final String GENERATED_TOKENS = "generated_tokens";
+    public static final String PREFIX_TOKENS_REUSED = "prefix_tokens_reused";
+    private static final String TTFT_COLUMN = "ttft_ms";
     /** Gauges in microseconds: Beam gauges hold longs. */
     public static final String TTFT_P50_US = "ttft_p50_us";
     public static final String TTFT_P95_US = "ttft_p95_us";
@@ -42,13 +44,19 @@ public final class RunMetrics {
     private RunMetrics() {
     }
 
-    /** Counts result rows and their tokens, and publishes the TTFT percentiles once all rows are in. */
-    public static PTransform<PCollection<SummaryResult>, PDone> countResults() {
+    /**
+     * Counts result rows and their tokens, and publishes the TTFT percentiles once all rows are in.
+     * Rows are read by column name ({@code prompt_tokens}, {@code generated_tokens},
+     * {@code prefix_tokens_reused}, {@code ttft_ms}), so that every results table counts the same
+     * way; a table without a column counts 0 for it.
+     */
+    public static <T extends GenericRecord> PTransform<PCollection<T>, PDone> countResults() {
         return new PTransform<>() {
             @Override
-            public PDone expand(PCollection<SummaryResult> results) {
-                results.apply("CountResults", ParDo.of(new CountResultsFn()));
-                results.apply("TtftValues", MapElements.into(TypeDescriptors.doubles()).via(SummaryResult::getTtftMs))
+            public PDone expand(PCollection<T> results) {
+                results.apply("CountResults", ParDo.of(new CountResultsFn<T>()));
+                results.apply("TtftValues", MapElements.into(TypeDescriptors.doubles())
+                                .via((T row) -> ((Number) row.get(TTFT_COLUMN)).doubleValue()))
                         .apply("SortTtft", Combine.globally(new Percentiles.SortedValuesFn()))
                         .apply("PublishTtftPercentiles", ParDo.of(new PublishPercentilesFn()));
                 return PDone.in(results.getPipeline());
@@ -89,23 +97,30 @@ public final class RunMetrics {
         }
         return new RunTotals(counts.getOrDefault(DOCUMENTS_OK, 0L), counts.getOrDefault(DOCUMENTS_FAILED, 0L), byStage,
                 counts.getOrDefault(PROMPT_TOKENS, 0L), counts.getOrDefault(GENERATED_TOKENS, 0L),
-                millis(gauges.get(TTFT_P50_US)), millis(gauges.get(TTFT_P95_US)));
+                millis(gauges.get(TTFT_P50_US)), millis(gauges.get(TTFT_P95_US)),
+                counts.getOrDefault(PREFIX_TOKENS_REUSED, 0L));
     }
 
     private static Double millis(Long micros) {
         return micros == null ? null : micros / 1000.0;
     }
 
-    private static final class CountResultsFn extends DoFn<SummaryResult, Void> {
+    private static final class CountResultsFn<T extends GenericRecord> extends DoFn<T, Void> {
         private final Counter documents = Metrics.counter(NAMESPACE, DOCUMENTS_OK);
         private final Counter promptTokens = Metrics.counter(NAMESPACE, PROMPT_TOKENS);
         private final Counter generatedTokens = Metrics.counter(NAMESPACE, GENERATED_TOKENS);
+        private final Counter prefixTokensReused = Metrics.counter(NAMESPACE, PREFIX_TOKENS_REUSED);
 
         @ProcessElement
-        public void process(@Element SummaryResult result) {
+        public void process(@Element T result) {
             documents.inc();
-            promptTokens.inc(result.getPromptTokens());
-            generatedTokens.inc(result.getGeneratedTokens());
+            promptTokens.inc(column(result, PROMPT_TOKENS));
+            generatedTokens.inc(column(result, GENERATED_TOKENS));
+            prefixTokensReused.inc(column(result, PREFIX_TOKENS_REUSED));
+        }
+
+        private static long column(GenericRecord row, String name) {
+            return row.getSchema().getField(name) == null ? 0 : ((Number) row.get(name)).longValue();
         }
     }
 

@@ -80,29 +80,11 @@ public class SummaryRows extends PTransform<PCollection<DocumentSummary>, PColle
     }
 
     public static DocumentTimings toTimings(String runId, DocumentSummary summary) {
-        DocumentMeta meta = summary.meta();
-        EngineUsage usage = summary.run().usage();
-        return DocumentTimings.newBuilder()
-                .setRunId(runId)
-                .setDocId(meta.docId())
-                .setUri(meta.uri())
-                .setExtractMs(meta.extractMs())
-                .setTokenizeMs(summary.tokenizeMs())
-                .setPrefixLookupMs(usage.prefixLookupMs())
-                .setDraftMs(usage.draftMs())
-                .setSelectMs(usage.selectMs())
-                .setTargetPrefillMs(usage.targetPrefillMs())
-                .setTtftMs(usage.ttftMs())
-                .setDecodeMs(usage.decodeMs())
-                .setGeneratedTokens(usage.generatedTokens())
-                .setDecodeTokensPerS(usage.decodeTokensPerSecond())
-                .setPrefilledTokens(usage.prefilledTokens())
-                .setEngineCalls(usage.calls())
-                .setBatchSize(summary.batchSize())
-                .build();
+        return TimingRows.of(runId, summary.meta(), summary.tokenizeMs(), summary.run().usage(), summary.batchSize());
     }
 
-    private static KeySpanRecord toRecord(KeptSpan span) {
+    /** A kept span as the results tables store it. */
+    static KeySpanRecord toRecord(KeptSpan span) {
         return new KeySpanRecord(span.start(), span.end(), span.score());
     }
 

@@ -13,31 +13,46 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PDone;
+import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * Writes the three tables ({@link OutputTables}) as Parquet under the layout's directory, through
  * FileIO (temporary files, renamed when the run succeeds), and counts what it writes
- * ({@link RunMetrics}).
+ * ({@link RunMetrics}). The results table is the summaries ({@link OutputTables#RESULTS}) unless
+ * another tag and schema are given (a classify run's {@link OutputTables#CLASSIFICATIONS}).
  */
 public class WriteResults extends PTransform<PCollectionTuple, PDone> {
     private final OutputLayout layout;
+    private final TupleTag<? extends GenericRecord> resultsTag;
+    private final Schema resultsSchema;
 
+    /** Writes summaries as the results table. */
     public WriteResults(OutputLayout layout) {
+        this(layout, OutputTables.RESULTS, SummaryResult.getClassSchema());
+    }
+
+    /** Writes the rows under {@code resultsTag}, with {@code resultsSchema}, as the results table. */
+    public WriteResults(OutputLayout layout, TupleTag<? extends GenericRecord> resultsTag, Schema resultsSchema) {
         this.layout = layout;
+        this.resultsTag = resultsTag;
+        this.resultsSchema = resultsSchema;
     }
 
     @Override
     public PDone expand(PCollectionTuple tables) {
-        PCollection<SummaryResult> results = tables.get(OutputTables.RESULTS);
         PCollection<DocumentTimings> timings = tables.get(OutputTables.TIMINGS);
         PCollection<DocumentError> errors = tables.get(OutputTables.ERRORS);
-        results.apply("MeasureResults", RunMetrics.countResults());
+        writeResults(tables.get(resultsTag));
         errors.apply("MeasureErrors", RunMetrics.countErrors());
-        write(results, SummaryResult.getClassSchema(), OutputLayout.RESULTS);
         write(timings, DocumentTimings.getClassSchema(), OutputLayout.TIMINGS);
         write(errors, DocumentError.getClassSchema(), OutputLayout.ERRORS);
         return PDone.in(tables.getPipeline());
+    }
+
+    private <T extends GenericRecord> void writeResults(PCollection<T> results) {
+        results.apply("MeasureResults", RunMetrics.countResults());
+        write(results, resultsSchema, OutputLayout.RESULTS);
     }
 
     private <T extends GenericRecord> void write(PCollection<T> rows, Schema schema, String table) {

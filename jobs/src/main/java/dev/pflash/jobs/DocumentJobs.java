@@ -1,0 +1,207 @@
+package dev.pflash.jobs;
+
+import dev.pflash.pipeline.extract.ExtractionLimits;
+import dev.pflash.pipeline.generate.EngineHolder;
+import dev.pflash.pipeline.generate.EngineLoadException;
+import dev.pflash.pipeline.generate.EngineOpener;
+import dev.pflash.pipeline.generate.ModelIdentity;
+import dev.pflash.pipeline.output.EmptyTables;
+import dev.pflash.pipeline.output.OutputLayout;
+import dev.pflash.pipeline.output.RunManifest;
+import dev.pflash.pipeline.output.RunMetrics;
+import dev.pflash.pipeline.output.RunTotals;
+import dev.pflash.runtime.engine.EngineConfig;
+import dev.pflash.runtime.engine.EngineInfo;
+import dev.pflash.runtime.gguf.GgufException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+import org.apache.avro.Schema;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PDone;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the document jobs (summarize, classify) share around their pipelines: the command line's
+ * exit statuses and messages, checking the input files and the output directory, Tika's limits,
+ * opening the engine once for the log and the manifest, running and watching the pipeline, and
+ * the manifest and end-of-run table of a finished run.
+ */
+final class DocumentJobs {
+    private static final Logger LOG = LoggerFactory.getLogger(DocumentJobs.class);
+
+    private DocumentJobs() {
+    }
+
+    /** The files a run reads, how many there are, and where its tables go (checked and prepared). */
+    record RunInput(List<String> patterns, long files, OutputLayout layout) {
+        String describe() {
+            return String.join(",", patterns);
+        }
+    }
+
+    /**
+     * Runs a job's command line: {@code --help} prints {@code usage} and the options of
+     * {@code type}; otherwise the options are parsed and {@code run} runs. Returns the exit
+     * status: 0 done, 1 the run failed, 2 a usage error.
+     */
+    static <T extends PipelineOptions> int execute(String command, String usage, Class<T> type, String[] args,
+            PrintStream out, PrintStream err, Function<T, RunSummary> run) {
+        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+            out.println(usage);
+            out.println();
+            CommandOptions.printHelp(out, type);
+            return 0;
+        }
+        try {
+            RunSummary summary = run.apply(parse(args, type));
+            out.print(summary.table());
+            return 0;
+        } catch (UsageException e) {
+            LOG.debug("Usage error", e);
+            err.println(command + ": " + e.getMessage());
+            err.println("Run '" + command + " --help' for the options.");
+            return 2;
+        } catch (RuntimeException e) {
+            LOG.error("The run failed", e);
+            err.println(command + " failed: " + rootMessage(e));
+            return 1;
+        }
+    }
+
+    /** Parses a job's options; a bad option is a {@link UsageException}. */
+    static <T extends PipelineOptions> T parse(String[] args, Class<T> type) {
+        try {
+            return CommandOptions.parse(args, type);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Checks {@code --input} (it must match files) and {@code --output} (it must not hold an
+     * earlier run, unless {@code --overwrite}; {@code out/<command>} when not given), with the
+     * options as Beam's file systems' defaults.
+     *
+     * @throws IllegalArgumentException naming the option and the problem
+     */
+    static RunInput input(DocumentJobOptions options, String command) {
+        FileSystems.setDefaultPipelineOptions(options);
+        String output = options.getOutput() == null || options.getOutput().isBlank() ? "out/" + command
+                : options.getOutput();
+        List<String> patterns = InputFiles.patterns(options.getInput());
+        long files = InputFiles.count(patterns);
+        if (files == 0) {
+            throw new IllegalArgumentException("--input=" + String.join(",", patterns) + " matches no files");
+        }
+        OutputLayout layout = new OutputLayout(output, options.getShards(), options.getCompression());
+        OutputDirectory.prepare(layout, options.getOverwrite());
+        return new RunInput(patterns, files, layout);
+    }
+
+    static ExtractionLimits limits(DocumentJobOptions options) {
+        if (options.getExtractTimeoutSeconds() < 1) {
+            throw new IllegalArgumentException("--extract-timeout-seconds must be at least 1, got "
+                    + options.getExtractTimeoutSeconds());
+        }
+        return new ExtractionLimits(options.getMaxChars(), options.getMaxNestingDepth(),
+                options.getMaxCompressionRatio(), Duration.ofSeconds(options.getExtractTimeoutSeconds()));
+    }
+
+    /**
+     * Opens the engine here once, for the log and the manifest, and lets it go: where the runner
+     * runs in this JVM (Direct, embedded Flink, local Spark) the workers take the same engine
+     * over within its keep-alive, so the model still loads once. Logs what runs where.
+     */
+    static EngineInfo describeEngine(EngineConfig config, EngineOpener opener) {
+        EngineInfo info;
+        try (EngineHolder.Lease lease = EngineHolder.acquire(config, opener)) {
+            info = lease.engine().info();
+        } catch (EngineLoadException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IllegalArgumentException || cause instanceof UncheckedIOException
+                    || cause instanceof GgufException) {
+                throw new UsageException(cause.getMessage(), e);
+            }
+            throw e;
+        }
+        LOG.info("Target {} (drafter {}) on {}, context {} tokens", info.targetModel(), info.drafterModel(),
+                info.backend(), info.contextLength());
+        if (info.demoModels()) {
+            LOG.warn("Demo models in use: their weights are random, so their output is noise; pass"
+                    + " --model=<a Qwen3 GGUF file> for real results");
+        }
+        return info;
+    }
+
+    /** Runs {@code job} on the options' runner, logging progress, and returns the run's totals. */
+    static RunTotals runPipeline(DocumentJobOptions options, String name, PTransform<PBegin, PDone> job, long files,
+            Instant started) {
+        Pipeline pipeline = Pipeline.create(options);
+        pipeline.apply(name, job);
+        org.joda.time.Duration interval =
+                org.joda.time.Duration.standardSeconds(Math.max(1, options.getProgressSeconds()));
+        return RunMetrics.totals(RunnerSupport.runAndWatch(pipeline, interval, metrics -> {
+            double elapsed = Duration.between(started, Instant.now()).toMillis() / 1000.0;
+            LOG.info("Progress: {}", ProgressLine.of(RunMetrics.totals(metrics), files, elapsed));
+        }));
+    }
+
+    /**
+     * Tidies the output of a finished run (empty tables get a Parquet file with their schema;
+     * {@code resultsSchema} for the results), writes its manifest and returns its end-of-run table.
+     */
+    static <T extends DocumentJobOptions> RunSummary finish(String job, T options, Class<? super T> type,
+            RunInput input, Schema resultsSchema, EngineInfo info, RunTotals totals, Instant started) {
+        OutputLayout layout = input.layout();
+        OutputDirectory.removeEmptyTempFolders(layout);
+        EmptyTables.fill(layout, resultsSchema);
+        Instant finished = Instant.now();
+        new RunManifest(options.getRunId(), job, started, finished, "DONE", input.describe(), layout.directory(),
+                input.files(), optionValues(options, type), ModelIdentity.of(info), info.contextLength(), totals)
+                .writeTo(layout.manifestPath());
+        return new RunSummary(options.getRunId(), layout.directory(), input.files(), totals,
+                Duration.between(started, finished).toMillis() / 1000.0);
+    }
+
+    /**
+     * The value of every option that {@code type} and its project superinterfaces declare (not
+     * Beam's own), by option name, for the manifest.
+     */
+    static <T extends PipelineOptions> Map<String, Object> optionValues(T options, Class<? super T> type) {
+        Map<String, Object> values = new TreeMap<>();
+        for (Method getter : type.getMethods()) {
+            String name = getter.getName();
+            if (getter.getDeclaringClass().getName().startsWith("dev.pflash.") && getter.getParameterCount() == 0
+                    && name.startsWith("get") && name.length() > 3) {
+                try {
+                    values.put(Character.toLowerCase(name.charAt(3)) + name.substring(4), getter.invoke(options));
+                } catch (IllegalAccessException | InvocationTargetException e) {
+                    throw new IllegalStateException("cannot read option " + name + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        return values;
+    }
+
+    static String rootMessage(Throwable error) {
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage();
+        return message == null ? root.getClass().getName() : message;
+    }
+}
