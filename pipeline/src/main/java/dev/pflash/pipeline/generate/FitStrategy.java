@@ -4,6 +4,8 @@ package dev.pflash.pipeline.generate;
 public enum FitStrategy {
     /** The whole prompt fit. */
     NONE,
+    /** PFlash compressed the body until the prompt fit (the keep ratio was lowered as needed). */
+    COMPRESS,
     /** The body was split into windows summarized separately, then their summaries together. */
     SPLIT;
 

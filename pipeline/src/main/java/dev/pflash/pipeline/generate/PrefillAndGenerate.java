@@ -3,6 +3,8 @@ package dev.pflash.pipeline.generate;
 import dev.pflash.pipeline.output.ErrorRows;
 import dev.pflash.pipeline.prompt.DocumentPrompt;
 import dev.pflash.pipeline.prompt.PromptTemplate;
+import dev.pflash.runtime.engine.CompressionSettings;
+import dev.pflash.runtime.engine.ContextOverflowException;
 import dev.pflash.runtime.engine.Engine;
 import dev.pflash.runtime.engine.EngineConfig;
 import dev.pflash.runtime.engine.EngineInfo;
@@ -116,11 +118,11 @@ public class PrefillAndGenerate
             int size = 0;
             for (DocumentPrompt prompt : batch.getValue()) {
                 size++;
-                (WindowPlan.fits(prompt.length(), settings.maxNewTokens(), contextTokens) ? fitting : tooLong)
-                        .add(prompt);
+                (compressesToFit() || WindowPlan.fits(prompt.length(), settings.maxNewTokens(), contextTokens)
+                        ? fitting : tooLong).add(prompt);
             }
             batches.inc();
-            generateFitting(fitting, size, out);
+            generateFitting(fitting, size, out, tooLong);
             for (DocumentPrompt prompt : tooLong) {
                 splitDocuments.inc();
                 try {
@@ -131,24 +133,39 @@ public class PrefillAndGenerate
             }
         }
 
-        private void generateFitting(List<DocumentPrompt> prompts, int batchSize, MultiOutputReceiver out) {
+        /**
+         * With PFlash on, the engine compresses a body that does not fit the target's own window, so
+         * only a user's tighter --context-tokens cap (or compression off) leaves splitting to us.
+         */
+        private boolean compressesToFit() {
+            return contextCap == 0 && engineConfig.drafter() != null
+                    && engineConfig.compression().mode() != CompressionSettings.Mode.OFF;
+        }
+
+        /** Runs the prompts as one engine batch; one the engine could not fit joins {@code tooLong}. */
+        private void generateFitting(List<DocumentPrompt> prompts, int batchSize, MultiOutputReceiver out,
+                List<DocumentPrompt> tooLong) {
             if (prompts.isEmpty()) {
                 return;
             }
             BatchCall.run(prompts, enginePrompts -> engine.generateBatch(enginePrompts, settings), (prompt, outcome) -> {
                 if (outcome.isOk()) {
-                    emit(prompt, single(outcome.result()), batchSize, out);
+                    boolean fitted = WindowPlan.fits(prompt.length(), settings.maxNewTokens(), contextTokens);
+                    emit(prompt, single(outcome.result(), fitted ? FitStrategy.NONE : FitStrategy.COMPRESS), batchSize,
+                            out);
+                } else if (outcome.error() instanceof ContextOverflowException) {
+                    tooLong.add(prompt);
                 } else {
                     fail(prompt, outcome.error(), out);
                 }
             }, (prompt, error) -> fail(prompt, error, out));
         }
 
-        private static GenerationRun single(EngineResult result) {
+        private static GenerationRun single(EngineResult result, FitStrategy fit) {
             UsageAccumulator usage = new UsageAccumulator();
             usage.addBodyCall(result, 0);
-            return new GenerationRun(result.text(), result.finishReason().name(), result.tokens().generated(),
-                    FitStrategy.NONE, 1, usage.build());
+            return new GenerationRun(result.text(), result.finishReason().name(), result.tokens().generated(), fit, 1,
+                    usage.build());
         }
 
         private void emit(DocumentPrompt prompt, GenerationRun run, int batchSize, MultiOutputReceiver out) {

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pflash.pipeline.FakeEngine;
 import dev.pflash.pipeline.prompt.DocumentPrompt;
 import dev.pflash.pipeline.prompt.PromptTemplate;
+import dev.pflash.pipeline.prompt.DocumentMeta;
+import dev.pflash.runtime.engine.CompressionSettings;
 import dev.pflash.runtime.engine.EngineConfig;
+import dev.pflash.runtime.engine.Engines;
 import dev.pflash.schemas.DocumentError;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -87,4 +90,41 @@ public class PrefillAndGenerateTest {
         pipeline.run().waitUntilFinish();
     }
 
+    @Test
+    public void withPflashOnALongDocumentIsCompressedToFitInsteadOfSplit() {
+        // Target and drafter share the synthetic byte-level vocabulary; the target's window of 512
+        // tokens cannot hold the ~1,500-token prompt, so the engine must compress the body to fit.
+        EngineConfig config = new EngineConfig("synthetic:cpu-drafter?ctx=512", "synthetic:cpu-drafter?ctx=4096",
+                "cpu", 1, null, CompressionSettings.defaults(), 0L);
+        DocumentPrompt longDoc;
+        try (EngineHolder.Lease lease = EngineHolder.acquire(config, Engines::open)) {
+            String body = "tide pools hold anemones and crabs. ".repeat(40);
+            DocumentMeta meta = new DocumentMeta("long", "file:///long", "00", "text/plain", null, null, null, null,
+                    body.length(), body.length(), false, 1.5);
+            longDoc = DocumentPrompt.of(meta, lease.engine().tokenize("long", TEMPLATE.fill(body)), 0.5);
+        }
+        assertThat(longDoc.length()).isGreaterThan(1000);
+
+        PCollectionTuple out = pipeline
+                .apply(Create.of(KV.<String, Iterable<DocumentPrompt>>of("k", List.of(longDoc)))
+                        .withCoder(KvCoder.of(StringUtf8Coder.of(),
+                                IterableCoder.of(SerializableCoder.of(DocumentPrompt.class)))))
+                .apply(new PrefillAndGenerate("run-2", config, Engines::open, TEMPLATE, DECODE, 0));
+
+        PAssert.that(out.get(PrefillAndGenerate.SUMMARIES)).satisfies(summaries -> {
+            List<DocumentSummary> list = new ArrayList<>();
+            summaries.forEach(list::add);
+            assertThat(list).hasSize(1);
+            DocumentSummary summary = list.get(0);
+            assertThat(summary.run().fitStrategy()).isEqualTo(FitStrategy.COMPRESS);
+            assertThat(summary.run().windows()).isEqualTo(1);
+            assertThat(summary.run().usage().keptBodyTokens()).isLessThan(summary.bodyTokens());
+            assertThat(summary.prefixTokens() + summary.run().usage().keptBodyTokens() + summary.suffixTokens())
+                    .isLessThan(512);
+            return null;
+        });
+        PAssert.that(out.get(PrefillAndGenerate.ERRORS)).empty();
+
+        pipeline.run().waitUntilFinish();
+    }
 }
