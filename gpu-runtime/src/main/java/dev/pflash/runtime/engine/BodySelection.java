@@ -31,10 +31,6 @@ public record BodySelection(int bodyLength, int[] kept, List<KeySpan> spans, dou
         return new BodySelection(bodyLength, all, List.of(), 0, 0);
     }
 
-    public boolean compressed() {
-        return kept.length < bodyLength;
-    }
-
     @Override
     public int[] kept() {
         return kept.clone();

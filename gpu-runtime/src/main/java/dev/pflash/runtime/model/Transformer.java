@@ -44,9 +44,17 @@ public final class Transformer implements AutoCloseable {
         this.weights = weights;
         this.backend = backend;
         this.chunkSize = chunkSize;
-        this.rope = RotaryEmbedding.of(config.architecture().ropeStyle(), config.ropeDims(), config.ropeBase(),
-                frequencyDivisors(config, weights));
+        this.rope = rotaryEmbedding(config, weights);
         this.attention = config.attentionShape();
+    }
+
+    /**
+     * The model's RoPE: its style, rotated dims and base, with per-pair divisors from rope_freqs
+     * and the linear scale. Any forward over this model's weights (the drafter's too) uses this.
+     */
+    public static RotaryEmbedding rotaryEmbedding(ModelConfig config, Weights weights) {
+        return RotaryEmbedding.of(config.architecture().ropeStyle(), config.ropeDims(), config.ropeBase(),
+                frequencyDivisors(config, weights));
     }
 
     /** Per-pair RoPE divisors: the file's rope_freqs times the linear scale; null when all are 1. */

@@ -9,6 +9,7 @@ import dev.pflash.runtime.backend.RotaryEmbedding;
 import dev.pflash.runtime.engine.CompressionSettings;
 import dev.pflash.runtime.model.LayerWeights;
 import dev.pflash.runtime.model.ModelConfig;
+import dev.pflash.runtime.model.Transformer;
 import dev.pflash.runtime.model.Weights;
 import dev.pflash.runtime.pflash.MemoryLedger.Allocation;
 import dev.pflash.runtime.pflash.MemoryLedger.Kind;
@@ -41,28 +42,8 @@ public final class DrafterForward {
         this.weights = weights;
         this.backend = backend;
         this.ops = ops;
-        this.rope = RotaryEmbedding.of(config.architecture().ropeStyle(), config.ropeDims(), config.ropeBase(),
-                frequencyDivisors(config, weights));
+        this.rope = Transformer.rotaryEmbedding(config, weights);
         this.shape = config.attentionShape();
-    }
-
-    /**
-     * Per-pair RoPE divisors as the target's forward pass has them: rope_freqs times the linear
-     * scale; null for none.
-     */
-    private static float[] frequencyDivisors(ModelConfig config, Weights weights) {
-        if (weights.ropeFrequencyDivisors().isEmpty() && config.ropeScale() == 1f) {
-            return null;
-        }
-        float[] divisors = weights.ropeFrequencyDivisors().map(float[]::clone).orElseGet(() -> {
-            float[] ones = new float[config.ropeDims() / 2];
-            Arrays.fill(ones, 1f);
-            return ones;
-        });
-        for (int i = 0; i < divisors.length; i++) {
-            divisors[i] *= config.ropeScale();
-        }
-        return divisors;
     }
 
     public ModelConfig config() {
