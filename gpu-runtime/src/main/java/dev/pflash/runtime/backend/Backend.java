@@ -28,6 +28,16 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled buffer of {@code size} floats. */
     DeviceBuffer allocate(int size);
 
+    /**
+     * A zero-filled buffer of {@code size} elements stored as {@code type} (a KV cache in f16).
+     * {@link #copy}, {@link #read} and {@link #write} convert between types (to f16 by rounding to
+     * nearest even, saturating at the largest finite value); {@link #attention} reads keys and values
+     * of either type. Other ops take F32 buffers only.
+     *
+     * @throws IllegalArgumentException if this backend cannot store {@code type}
+     */
+    DeviceBuffer allocate(int size, ElementType type);
+
     /** A buffer holding a copy of {@code values}. */
     DeviceBuffer upload(float[] values);
 

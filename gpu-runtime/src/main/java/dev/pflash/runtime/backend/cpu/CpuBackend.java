@@ -3,6 +3,7 @@ package dev.pflash.runtime.backend.cpu;
 import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.RopeStyle;
 import dev.pflash.runtime.backend.RotaryEmbedding;
 import dev.pflash.runtime.backend.WeightMatrix;
@@ -60,6 +61,14 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("buffer size must be >= 0, got " + size);
         }
         return new CpuBuffer(new float[size], 0, size);
+    }
+
+    @Override
+    public DeviceBuffer allocate(int size, ElementType type) {
+        if (type != ElementType.F32) {
+            throw new IllegalArgumentException("the cpu backend stores buffers as F32 only, not " + type);
+        }
+        return allocate(size);
     }
 
     @Override

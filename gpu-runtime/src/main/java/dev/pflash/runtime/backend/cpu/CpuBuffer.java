@@ -1,6 +1,7 @@
 package dev.pflash.runtime.backend.cpu;
 
 import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.ElementType;
 
 /** A {@link DeviceBuffer} on the Java heap: a window {@code [offset, offset + size)} of a float array. */
 final class CpuBuffer implements DeviceBuffer {
@@ -21,6 +22,11 @@ final class CpuBuffer implements DeviceBuffer {
     @Override
     public int size() {
         return size;
+    }
+
+    @Override
+    public ElementType type() {
+        return ElementType.F32;
     }
 
     @Override

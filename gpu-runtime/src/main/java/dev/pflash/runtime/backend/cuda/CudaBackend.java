@@ -3,6 +3,7 @@ package dev.pflash.runtime.backend.cuda;
 import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.RopeStyle;
 import dev.pflash.runtime.backend.RotaryEmbedding;
 import dev.pflash.runtime.backend.WeightMatrix;
@@ -167,6 +168,14 @@ public final class CudaBackend implements Backend {
             CudaCalls.check(JCudaDriver.cuMemsetD32Async(b.pointer(), 0, size, stream()), "cuMemsetD32Async");
         }
         return b;
+    }
+
+    @Override
+    public DeviceBuffer allocate(int size, ElementType type) {
+        if (type != ElementType.F32) {
+            throw new IllegalArgumentException("the cuda backend stores buffers as F32 only, not " + type);
+        }
+        return allocate(size);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.pflash.runtime.backend.cuda;
 
 import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.ElementType;
 import jcuda.driver.CUdeviceptr;
 
 /**
@@ -26,6 +27,11 @@ final class CudaBuffer implements DeviceBuffer {
     @Override
     public int size() {
         return size;
+    }
+
+    @Override
+    public ElementType type() {
+        return ElementType.F32;
     }
 
     @Override

@@ -225,6 +225,11 @@ class CpuOpsTest {
             }
 
             @Override
+            public dev.pflash.runtime.backend.ElementType type() {
+                return dev.pflash.runtime.backend.ElementType.F32;
+            }
+
+            @Override
             public DeviceBuffer slice(int offset, int size) {
                 return this;
             }
