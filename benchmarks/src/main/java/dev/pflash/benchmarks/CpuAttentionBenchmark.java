@@ -4,20 +4,12 @@ import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.ElementType;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@code Backend.attention} of the CPU backend over one layer's KV cache, with Qwen3-0.6B's heads
@@ -26,12 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code -p kvType=F16} measures a cache stored in f16, where the backend stores that type.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class CpuAttentionBenchmark {
+public class CpuAttentionBenchmark extends CpuBenchmark {
     private static final AttentionShape QWEN3_0_6B = new AttentionShape(16, 8, 128, (float) (1 / Math.sqrt(128)));
 
     @Param({"1", "64"})
@@ -43,13 +30,6 @@ public class CpuAttentionBenchmark {
     @Param({"F32"})
     public ElementType kvType;
 
-    @Param({"vector", "scalar"})
-    public String kernels;
-
-    /** CPU threads; 0 uses every core. */
-    @Param({"0"})
-    public int threads;
-
     private Backend backend;
     private DeviceBuffer q;
     private DeviceBuffer keys;
@@ -57,27 +37,22 @@ public class CpuAttentionBenchmark {
     private DeviceBuffer out;
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(CpuBackendState cpu) {
         if (tokens > context) {
             throw new IllegalArgumentException(tokens + " query tokens do not fit a cache of " + context + " rows");
         }
-        backend = CpuKernels.backend(kernels, threads);
+        backend = cpu.backend;
         int kvFloats = context * QWEN3_0_6B.kvDim();
         keys = backend.allocate(kvFloats, kvType);
         values = backend.allocate(kvFloats, kvType);
-        backend.write(CpuKernels.randomFloats(kvFloats, 1), 0, keys);
-        backend.write(CpuKernels.randomFloats(kvFloats, 2), 0, values);
-        q = backend.upload(CpuKernels.randomFloats(tokens * QWEN3_0_6B.queryDim(), 3));
+        backend.write(CpuBackendState.randomFloats(kvFloats, 1), 0, keys);
+        backend.write(CpuBackendState.randomFloats(kvFloats, 2), 0, values);
+        q = backend.upload(CpuBackendState.randomFloats(tokens * QWEN3_0_6B.queryDim(), 3));
         out = backend.allocate(tokens * QWEN3_0_6B.queryDim());
     }
 
     @Benchmark
     public void attention() {
         backend.attention(q, keys, values, tokens, context - tokens, QWEN3_0_6B, out);
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        backend.close();
     }
 }

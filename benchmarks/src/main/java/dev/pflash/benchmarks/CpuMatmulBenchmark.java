@@ -9,20 +9,13 @@ import dev.pflash.runtime.gguf.TensorData;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@code Backend.matmul} of the CPU backend for every weight type, at Qwen3-0.6B's feed-forward
@@ -31,12 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * are random valid blocks of the type (the cost does not depend on their values).
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class CpuMatmulBenchmark {
+public class CpuMatmulBenchmark extends CpuBenchmark {
     @Param({"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16", "F32"})
     public GgmlType type;
 
@@ -46,20 +34,13 @@ public class CpuMatmulBenchmark {
     @Param({"1024x3072", "3072x1024"})
     public String shape;
 
-    @Param({"vector", "scalar"})
-    public String kernels;
-
-    /** CPU threads; 0 uses every core. */
-    @Param({"0"})
-    public int threads;
-
     private Backend backend;
     private WeightMatrix weights;
     private DeviceBuffer x;
     private DeviceBuffer out;
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(CpuBackendState cpu) {
         String[] io = shape.split("x");
         int inputs = Integer.parseInt(io[0]);
         int outputs = Integer.parseInt(io[1]);
@@ -68,9 +49,9 @@ public class CpuMatmulBenchmark {
                 .order(ByteOrder.LITTLE_ENDIAN);
         // Weights of variance 1/inputs, as the synthetic models have: outputs of order one.
         Quantize.fillRandom(type, bytes, elements, new SplittableRandom(1), (float) Math.sqrt(3.0 / inputs));
-        backend = CpuKernels.backend(kernels, threads);
+        backend = cpu.backend;
         weights = backend.upload(TensorData.of("bench.weight", type, new long[] {inputs, outputs}, bytes));
-        x = backend.upload(CpuKernels.randomFloats(tokens * inputs, 2));
+        x = backend.upload(CpuBackendState.randomFloats(tokens * inputs, 2));
         out = backend.allocate(tokens * outputs);
     }
 
@@ -82,6 +63,5 @@ public class CpuMatmulBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         weights.close();
-        backend.close();
     }
 }

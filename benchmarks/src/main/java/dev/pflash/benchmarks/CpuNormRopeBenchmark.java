@@ -4,20 +4,12 @@ import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.RopeStyle;
 import dev.pflash.runtime.backend.RotaryEmbedding;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The small ops of every layer on the CPU backend at Qwen3-0.6B's widths: {@code rmsNorm} of the
@@ -25,25 +17,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * a chunk of 64. A decode step runs each several times per layer, so their fixed cost counts.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class CpuNormRopeBenchmark {
+public class CpuNormRopeBenchmark extends CpuBenchmark {
     private static final int EMBEDDING = 1024;
     private static final int HEADS = 16;
     private static final int HEAD_DIM = 128;
 
     @Param({"1", "64"})
     public int tokens;
-
-    @Param({"vector", "scalar"})
-    public String kernels;
-
-    /** CPU threads; 0 uses every core. */
-    @Param({"0"})
-    public int threads;
 
     private Backend backend;
     private DeviceBuffer hidden;
@@ -54,12 +34,12 @@ public class CpuNormRopeBenchmark {
     private RotaryEmbedding rope;
 
     @Setup(Level.Trial)
-    public void setUp() {
-        backend = CpuKernels.backend(kernels, threads);
-        hidden = backend.upload(CpuKernels.randomFloats(tokens * EMBEDDING, 1));
-        normWeight = backend.upload(CpuKernels.randomFloats(EMBEDDING, 2));
+    public void setUp(CpuBackendState cpu) {
+        backend = cpu.backend;
+        hidden = backend.upload(CpuBackendState.randomFloats(tokens * EMBEDDING, 1));
+        normWeight = backend.upload(CpuBackendState.randomFloats(EMBEDDING, 2));
         normed = backend.allocate(tokens * EMBEDDING);
-        queries = backend.upload(CpuKernels.randomFloats(tokens * HEADS * HEAD_DIM, 3));
+        queries = backend.upload(CpuBackendState.randomFloats(tokens * HEADS * HEAD_DIM, 3));
         positions = new int[tokens];
         for (int t = 0; t < tokens; t++) {
             positions[t] = 1000 + t;
@@ -76,10 +56,5 @@ public class CpuNormRopeBenchmark {
     @Benchmark
     public void rope() {
         backend.rope(queries, tokens, HEADS, HEAD_DIM, positions, rope);
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        backend.close();
     }
 }
