@@ -7,7 +7,7 @@ package dev.pflash.jobs;
  * timed together. Its rate is the tokens it runs through the model over the timed seconds.
  */
 record BenchTest(int promptTokens, int genTokens, int sequences) {
-    /** Tokens of the untimed prompt before a decode test (llama-bench starts from one token; a chat turn is longer). */
+    /** Tokens of the untimed prompt a decode test starts from: a short cache, as in llama-bench's tgN. */
     static final int DECODE_PROMPT_TOKENS = 16;
 
     static BenchTest prefill(int tokens) {
