@@ -34,6 +34,8 @@ public final class Main {
                 return BenchTtftCommand.execute(rest, out, err);
             case "bench-prefix":
                 return PrefixBenchCommand.execute(rest, out, err);
+            case "bench":
+                return BenchCommand.execute(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -55,6 +57,7 @@ public final class Main {
         out.println("  generate    run one prompt through one model (text to stdout, speeds to stderr)");
         out.println("  demo-models regenerate the demo models in sample-data/models from their corpus");
         out.println("  niah        needle-in-a-haystack cases, dense against PFlash: needle kept, value retrieved, TTFT");
+        out.println("  bench       prefill and decode tokens/s of one model, as llama-bench measures them (md, csv, json)");
         out.println("  bench-ttft  time to first token, dense against PFlash, at several prompt lengths");
         out.println("  bench-prefix prefill saved by shared-prefix KV reuse: cache off and on, batched, labels");
         out.println();

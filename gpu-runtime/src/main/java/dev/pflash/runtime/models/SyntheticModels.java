@@ -4,6 +4,7 @@ import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.GgufException;
 import dev.pflash.runtime.gguf.GgufValue;
 import dev.pflash.runtime.gguf.InMemoryModelFile;
+import dev.pflash.runtime.gguf.LlamaFileType;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.gguf.Quantize;
 import dev.pflash.runtime.gguf.TensorData;
@@ -69,8 +70,14 @@ public final class SyntheticModels {
             throw new GgufException(spec, "unknown synthetic preset '" + presetName + "'; known: "
                     + String.join(", ", SyntheticPreset.names()));
         }
-        return build(spec, preset, WeightTypes.parse(spec, type), ctx == null ? preset.contextLength() : ctx,
-                byteLevelVocabulary(preset.vocab()), Map.of(KEY_SYNTHETIC, GgufValue.ofBool(true)));
+        WeightTypes types = WeightTypes.parse(spec, type);
+        Map<String, GgufValue> extra = new LinkedHashMap<>();
+        extra.put(KEY_SYNTHETIC, GgufValue.ofBool(true));
+        if (types.fileType() != null) {
+            extra.put(LlamaFileType.KEY, GgufValue.ofUInt32(types.fileType().id()));
+        }
+        return build(spec, preset, types, ctx == null ? preset.contextLength() : ctx,
+                byteLevelVocabulary(preset.vocab()), extra);
     }
 
     private static int parseCtx(String spec, String value) {

@@ -2,6 +2,7 @@ package dev.pflash.runtime.models;
 
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.GgufException;
+import dev.pflash.runtime.gguf.LlamaFileType;
 
 /**
  * The tensor type of each 2-D weight of a synthetic model: one type for all, or llama.cpp's
@@ -20,6 +21,25 @@ record WeightTypes(GgmlType base, boolean q4kmRecipe) {
             throw new GgufException(spec, "unknown weight type '" + name + "'; supported: " + GgmlType.supportedList()
                     + ", Q4_K_M");
         }
+    }
+
+    /**
+     * The label llama.cpp writes for a file of these types, or null where it has none (a file of
+     * Q4_K or Q5_K alone is no llama.cpp recipe).
+     */
+    LlamaFileType fileType() {
+        if (q4kmRecipe) {
+            return LlamaFileType.Q4_K_M;
+        }
+        return switch (base) {
+            case F32 -> LlamaFileType.F32;
+            case F16 -> LlamaFileType.F16;
+            case BF16 -> LlamaFileType.BF16;
+            case Q8_0 -> LlamaFileType.Q8_0;
+            case Q4_0 -> LlamaFileType.Q4_0;
+            case Q6_K -> LlamaFileType.Q6_K;
+            case Q4_K, Q5_K -> null;
+        };
     }
 
     GgmlType attention() {

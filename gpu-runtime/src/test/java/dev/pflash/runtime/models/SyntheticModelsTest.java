@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.GgufException;
 import dev.pflash.runtime.gguf.GgufTensorInfo;
+import dev.pflash.runtime.gguf.LlamaFileType;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.gguf.TensorData;
 import java.util.List;
@@ -66,6 +67,17 @@ class SyntheticModelsTest {
                 }
             }
             assertThat(a.tensor("blk.0.attn_norm.weight").toFloatArray()).containsOnly(1f);
+        }
+    }
+
+    @Test
+    void theFileTypeNamesLlamaCppsRecipeWhereOneExists() {
+        try (ModelFile q4km = SyntheticModels.open("synthetic:cpu-drafter?type=Q4_K_M");
+                ModelFile q80 = SyntheticModels.open("synthetic:cpu-drafter");
+                ModelFile q4k = SyntheticModels.open("synthetic:cpu-drafter?type=Q4_K")) {
+            assertThat(q4km.metadata().getInt(LlamaFileType.KEY)).isEqualTo(15);
+            assertThat(q80.metadata().getInt(LlamaFileType.KEY)).isEqualTo(7);
+            assertThat(q4k.metadata().has(LlamaFileType.KEY)).isFalse();
         }
     }
 

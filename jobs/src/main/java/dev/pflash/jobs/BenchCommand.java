@@ -1,0 +1,200 @@
+package dev.pflash.jobs;
+
+import dev.pflash.runtime.backend.Backend;
+import dev.pflash.runtime.backend.Backends;
+import dev.pflash.runtime.backend.cpu.VectorSupport;
+import dev.pflash.runtime.engine.EngineConfig;
+import dev.pflash.runtime.gguf.ModelFile;
+import dev.pflash.runtime.model.KvCache;
+import dev.pflash.runtime.model.LogitsMode;
+import dev.pflash.runtime.model.Transformer;
+import dev.pflash.runtime.models.ModelSources;
+import dev.pflash.runtime.sampling.Sampler;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * {@code pflash.jar bench}: prefill and decode throughput of one model, in the style of llama.cpp's
+ * {@code llama-bench}, so that the two runtimes can be compared test for test. Each test runs on
+ * fresh KV caches with random prompt tokens (the cost of a forward pass does not depend on which
+ * tokens it reads) and greedy decoding, straight on the transformer: no chat template, no prefix
+ * cache, no stop tokens. The tests and how they are timed: {@link BenchTest}.
+ */
+public final class BenchCommand {
+    private BenchCommand() {
+    }
+
+    public static int execute(String[] args, PrintStream out, PrintStream err) {
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            out.println("Usage: bench [--model=<gguf|synthetic:preset>] [--prompt-tokens=512,2048] [--gen-tokens=128]"
+                    + " [--batch=1,8] [--prompt-gen=512+128] [--threads=N] [--repetitions=R] [--output=md|csv|json]"
+                    + " [--backend=cpu|cuda|auto]");
+            out.println("Runs the target model alone: --drafter, PFlash and the prefix cache are not used.");
+            CommandOptions.printHelp(out, BenchOptions.class);
+            return 0;
+        }
+        BenchOptions options;
+        EngineConfig config;
+        List<BenchTest> tests;
+        BenchTable.Format format;
+        try {
+            options = CommandOptions.parse(args, BenchOptions.class);
+            tests = tests(options);
+            format = BenchTable.Format.parse(options.getOutput());
+            if (options.getRepetitions() < 1) {
+                throw new IllegalArgumentException("--repetitions must be at least 1, got " + options.getRepetitions());
+            }
+            options.setDrafter("none");
+            options.setPrefillCompression("off");
+            config = EngineConfigs.from(options);
+        } catch (IllegalArgumentException e) {
+            err.println("bench: " + e.getMessage());
+            err.println("Run 'bench --help' for the options.");
+            return 2;
+        }
+        try (Backend backend = Backends.create(config.backend(), config.threads());
+                ModelFile file = ModelSources.open(config.model());
+                Transformer model = Transformer.load(file, backend)) {
+            checkContext(tests, model);
+            BenchTable table = new BenchTable(format, out, BenchModel.of(config.model(), file), backendName(backend),
+                    backend.threads());
+            table.begin();
+            SplittableRandom rnd = new SplittableRandom(options.getSeed());
+            for (BenchTest test : tests) {
+                if (options.getWarmup()) {
+                    seconds(model, test, rnd);
+                }
+                double[] rates = new double[options.getRepetitions()];
+                for (int i = 0; i < rates.length; i++) {
+                    rates[i] = test.timedTokens() / seconds(model, test, rnd);
+                }
+                table.add(new BenchResult(test, rates));
+            }
+            table.end();
+            return 0;
+        } catch (RuntimeException e) {
+            err.println("bench: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** The tests the options ask for, in llama-bench's order: prefill, decode, combined. */
+    static List<BenchTest> tests(BenchOptions o) {
+        List<BenchTest> tests = new ArrayList<>();
+        int[] batches = counts("--batch", o.getBatch(), 1);
+        for (int p : counts("--prompt-tokens", o.getPromptTokens(), 0)) {
+            if (p > 0) {
+                tests.add(BenchTest.prefill(p));
+            }
+        }
+        for (int g : counts("--gen-tokens", o.getGenTokens(), 0)) {
+            if (g > 0) {
+                for (int s : batches) {
+                    tests.add(BenchTest.decode(g, s));
+                }
+            }
+        }
+        String pairs = o.getPromptGen().strip();
+        for (String pair : pairs.isEmpty() ? new String[0] : pairs.split(",")) {
+            String[] pg = pair.strip().split("\\+", -1);
+            try {
+                int p = Integer.parseInt(pg[0].strip());
+                int g = pg.length == 2 ? Integer.parseInt(pg[1].strip()) : 0;
+                if (p < 1 || g < 1) {
+                    throw new NumberFormatException();
+                }
+                tests.add(BenchTest.combined(p, g));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--prompt-gen=" + o.getPromptGen() + ": give pairs of prompt and"
+                        + " decode tokens (at least 1 each) such as 512+128, separated by commas");
+            }
+        }
+        if (tests.isEmpty()) {
+            throw new IllegalArgumentException("no tests to run: give --prompt-tokens, --gen-tokens or --prompt-gen");
+        }
+        return tests;
+    }
+
+    /** Comma-separated counts of at least {@code min}. */
+    private static int[] counts(String option, String value, int min) {
+        try {
+            int[] counts = Arrays.stream(value.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+            if (counts.length == 0 || Arrays.stream(counts).anyMatch(n -> n < min)) {
+                throw new NumberFormatException();
+            }
+            return counts;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + "=" + value + ": give counts of at least " + min
+                    + ", separated by commas");
+        }
+    }
+
+    private static void checkContext(List<BenchTest> tests, Transformer model) {
+        int context = model.config().contextLength();
+        for (BenchTest t : tests) {
+            if (t.contextTokens() > context) {
+                throw new IllegalArgumentException("test " + t.name() + " needs " + t.contextTokens()
+                        + " tokens of context; the model's window is " + context + " tokens");
+            }
+        }
+    }
+
+    /** The backend's name; on the CPU with the kernel family, since vector and scalar kernels differ manyfold. */
+    private static String backendName(Backend backend) {
+        if (!backend.name().equals("cpu")) {
+            return backend.name();
+        }
+        return "cpu/" + (VectorSupport.useVectorKernels() ? "vector" : "scalar");
+    }
+
+    /** Runs {@code test} once on fresh caches; returns the seconds of its timed part. */
+    static double seconds(Transformer model, BenchTest test, SplittableRandom rnd) {
+        List<KvCache> caches = new ArrayList<>(test.sequences());
+        try {
+            int[] next = new int[test.sequences()];
+            for (int s = 0; s < next.length; s++) {
+                caches.add(model.newCache());
+            }
+            long start;
+            if (test.promptTokens() > 0) {
+                start = System.nanoTime();
+                next[0] = Sampler.argmax(model.prefill(caches.get(0), tokens(model, test.promptTokens(), rnd)));
+            } else {
+                for (int s = 0; s < next.length; s++) {
+                    next[s] = Sampler.argmax(model.prefill(caches.get(s),
+                            tokens(model, BenchTest.DECODE_PROMPT_TOKENS, rnd)));
+                }
+                start = System.nanoTime();
+            }
+            decode(model, caches, next, test.genTokens());
+            return (System.nanoTime() - start) / 1e9;
+        } finally {
+            caches.forEach(KvCache::close);
+        }
+    }
+
+    /** {@code steps} greedy decode steps of every sequence together, one packed forward pass per step. */
+    private static void decode(Transformer model, List<KvCache> caches, int[] next, int steps) {
+        for (int step = 0; step < steps; step++) {
+            List<int[]> tokens = new ArrayList<>(caches.size());
+            List<int[]> positions = new ArrayList<>(caches.size());
+            for (int s = 0; s < caches.size(); s++) {
+                tokens.add(new int[] {next[s]});
+                positions.add(new int[] {caches.get(s).length()});
+            }
+            List<float[]> logits = model.forwardPacked(caches, tokens, positions, LogitsMode.LAST);
+            for (int s = 0; s < caches.size(); s++) {
+                next[s] = Sampler.argmax(logits.get(s));
+            }
+        }
+    }
+
+    private static int[] tokens(Transformer model, int n, SplittableRandom rnd) {
+        int[] tokens = new int[n];
+        Arrays.setAll(tokens, i -> rnd.nextInt(model.config().vocabSize()));
+        return tokens;
+    }
+}
