@@ -8,6 +8,13 @@ package dev.pflash.runtime.backend;
  * that q and k are divided by.
  */
 public record DeltaNetShape(int keyHeads, int valueHeads, int keyDim, int valueDim, float eps) {
+    /**
+     * Tokens per chunk of the chunked (WY) form of {@link Backend#deltaNet}, counted from the first
+     * token of each call, on every backend: where a sequence's chunks fall must not depend on the
+     * backend, or on where a prefix cache hit let it resume.
+     */
+    public static final int CHUNK = 64;
+
     public DeltaNetShape {
         if (keyHeads <= 0 || valueHeads <= 0 || keyDim <= 0 || valueDim <= 0) {
             throw new IllegalArgumentException("DeltaNet heads and head dims must be positive, got " + keyHeads + " x "

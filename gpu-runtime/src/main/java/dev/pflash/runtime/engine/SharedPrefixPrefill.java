@@ -19,6 +19,11 @@ import java.util.List;
  * <p>Every op computes a token's row the same way whatever else is in its chunk (on the CPU
  * backend to the last bit), so a prompt gets the logits it would get prefilled alone from
  * scratch, whether its prefix came from the cache, from its batch, or from its own computation.
+ *
+ * <p>A hybrid model's recurrent state cannot be cut back, so every prompt continues from the same
+ * shared length, and the prefix cache resumes it only at {@link Transformer#resumeAlignment()}ed
+ * block ends: the prefix is prefilled in two calls split there, the first one's end stored with a
+ * snapshot of the state, so that its DeltaNet chunks fall where they fall without the cache.
  */
 final class SharedPrefixPrefill {
     private final Transformer target;
@@ -45,13 +50,28 @@ final class SharedPrefixPrefill {
         try {
             shared.reserve(Math.min(context, plans.get(last).sequence().length + extraTokens));
             long lookupStart = System.nanoTime();
-            int hit = prefix.length == 0 ? 0 : prefixes.restore(prefix, shared);
+            // Every prompt continues from the same row: a prompt that is all prefix still needs its
+            // last token run, for its logits, so then all continue one token early.
+            int common = prefix.length;
+            for (PrefillPlan plan : plans) {
+                common = Math.min(common, plan.sequence().length > prefix.length ? prefix.length : prefix.length - 1);
+            }
+            int[] sharedTokens = Arrays.copyOf(prefix, common);
+            int hit = common == 0 ? 0 : prefixes.restore(sharedTokens, shared);
             long looked = System.nanoTime();
-            if (hit < prefix.length) {
-                int[] positions = new int[prefix.length - hit];
-                Arrays.setAll(positions, i -> hit + i);
-                target.forward(shared, Arrays.copyOfRange(prefix, hit, prefix.length), positions, LogitsMode.NONE);
-                prefixes.store(prefix, shared);
+            if (hit < common) {
+                if (target.config().hybrid().isPresent()) {
+                    int alignment = lcm(target.resumeAlignment(), prefixes.blockTokens());
+                    int snapshotAt = common / alignment * alignment;
+                    if (snapshotAt > hit) {
+                        prefillPrefix(shared, sharedTokens, hit, snapshotAt);
+                        prefixes.store(Arrays.copyOf(sharedTokens, snapshotAt), shared);
+                    }
+                    prefillPrefix(shared, sharedTokens, shared.length(), common);
+                } else {
+                    prefillPrefix(shared, sharedTokens, hit, common);
+                    prefixes.store(sharedTokens, shared);
+                }
             }
             long computed = System.nanoTime();
 
@@ -62,14 +82,12 @@ final class SharedPrefixPrefill {
             for (int j = 0; j <= last; j++) {
                 PrefillPlan plan = plans.get(j);
                 int length = plan.sequence().length;
-                // A prompt that is all prefix still needs its last token run, for its logits.
-                kept[j] = length > prefix.length ? prefix.length : prefix.length - 1;
-                caches.add(j == last ? shared : copyOf(shared, kept[j], Math.min(context, length + extraTokens)));
+                kept[j] = common;
+                caches.add(j == last ? shared : copyOf(shared, Math.min(context, length + extraTokens)));
                 rests.add(Arrays.copyOfRange(plan.sequence(), kept[j], length));
                 restPositions.add(Arrays.copyOfRange(plan.positions(), kept[j], length));
                 restTokens += length - kept[j];
             }
-            shared.truncate(kept[last]);
             List<float[]> logits = target.forwardPacked(caches, rests, restPositions, LogitsMode.LAST);
             long done = System.nanoTime();
 
@@ -94,17 +112,40 @@ final class SharedPrefixPrefill {
         }
     }
 
-    /** A new cache of {@code capacity} tokens holding a copy of the first {@code rows} rows of {@code source}. */
-    private KvCache copyOf(KvCache source, int rows, int capacity) {
+    private void prefillPrefix(KvCache cache, int[] tokens, int from, int to) {
+        if (from < to) {
+            int[] positions = new int[to - from];
+            Arrays.setAll(positions, i -> from + i);
+            target.forward(cache, Arrays.copyOfRange(tokens, from, to), positions, LogitsMode.NONE);
+        }
+    }
+
+    /** A new cache of {@code capacity} tokens holding a copy of {@code source}'s rows and recurrent state. */
+    private KvCache copyOf(KvCache source, int capacity) {
         KvCache copy = target.newCache();
         copy.reserve(capacity);
+        int rows = source.length();
         if (rows > 0) {
             int floats = rows * target.config().kvDim();
             for (int l = 0; l < target.config().layers(); l++) {
-                copy.store(l, source.keys(l).slice(0, floats), source.values(l).slice(0, floats), 0, rows);
+                if (target.config().layerKind(l).hasKvCache()) {
+                    copy.store(l, source.keys(l).slice(0, floats), source.values(l).slice(0, floats), 0, rows);
+                }
             }
             copy.commit(rows);
         }
+        source.recurrent().ifPresent(state -> copy.recurrent().orElseThrow().copyFrom(state));
         return copy;
+    }
+
+    private static int lcm(int a, int b) {
+        int x = a;
+        int y = b;
+        while (y != 0) {
+            int r = x % y;
+            x = y;
+            y = r;
+        }
+        return a / x * b;
     }
 }

@@ -97,6 +97,22 @@ public final class KvCache implements AutoCloseable {
         length = n;
     }
 
+    /**
+     * Goes back to the first {@code n} tokens of a hybrid model's sequence: KV rows are cut back and
+     * the recurrent state becomes {@code state}, which must be a copy taken when the cache held
+     * exactly those {@code n} tokens (e.g. after a prompt, before scoring each label).
+     */
+    public void rewind(int n, RecurrentState state) {
+        if (n < 0 || n > length) {
+            throw new IllegalArgumentException("cannot rewind a cache of " + length + " tokens to " + n);
+        }
+        if (recurrent == null) {
+            throw new IllegalStateException("model " + config.name() + " has no recurrent state; truncate instead");
+        }
+        recurrent.copyFrom(state);
+        length = n;
+    }
+
     /** An independent cache holding a copy of this one's {@link #length()} tokens. */
     public KvCache fork() {
         KvCache copy = new KvCache(config, backend);

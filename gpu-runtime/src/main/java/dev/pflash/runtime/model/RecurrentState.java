@@ -40,6 +40,25 @@ public final class RecurrentState implements AutoCloseable {
         return existing(conv, layer);
     }
 
+    /** An independent copy of this state: a snapshot to restore later with {@link #copyFrom}. */
+    public RecurrentState copy() {
+        RecurrentState c = new RecurrentState(this);
+        c.copyFrom(this);
+        return c;
+    }
+
+    private RecurrentState(RecurrentState shapeOf) {
+        this.backend = shapeOf.backend;
+        this.ssm = new DeviceBuffer[shapeOf.ssm.length];
+        this.conv = new DeviceBuffer[shapeOf.conv.length];
+        for (int l = 0; l < ssm.length; l++) {
+            if (shapeOf.ssm[l] != null) {
+                ssm[l] = backend.allocate(shapeOf.ssm[l].size());
+                conv[l] = backend.allocate(shapeOf.conv[l].size());
+            }
+        }
+    }
+
     /** Makes this state a copy of {@code other}, a state of the same model. */
     public void copyFrom(RecurrentState other) {
         if (other.ssm.length != ssm.length) {

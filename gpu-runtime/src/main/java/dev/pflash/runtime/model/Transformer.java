@@ -118,6 +118,15 @@ public final class Transformer implements AutoCloseable {
         return chunkSize;
     }
 
+    /**
+     * Positions at which a sequence may stop and resume (after a prefix cache hit, say) with its
+     * DeltaNet layers chunking tokens exactly as in one unbroken prefill: chunks of
+     * {@link DeltaNetShape#CHUNK} start at every multiple of it when the chunk size is one.
+     */
+    public int resumeAlignment() {
+        return chunkSize % DeltaNetShape.CHUNK == 0 ? DeltaNetShape.CHUNK : chunkSize;
+    }
+
     /** An empty KV cache for one sequence of this model. */
     public KvCache newCache() {
         return new KvCache(config, backend);

@@ -12,7 +12,7 @@ import java.util.Arrays;
  */
 final class CpuDeltaNet {
     /** Tokens per chunk of the WY form: its triangular solves cost C^2 per token, its state update d^2 per chunk. */
-    static final int CHUNK = 64;
+    static final int CHUNK = DeltaNetShape.CHUNK;
 
     private CpuDeltaNet() {
     }
