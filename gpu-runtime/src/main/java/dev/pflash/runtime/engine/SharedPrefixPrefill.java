@@ -50,17 +50,25 @@ final class SharedPrefixPrefill {
         try {
             shared.reserve(Math.min(context, plans.get(last).sequence().length + extraTokens));
             long lookupStart = System.nanoTime();
-            // Every prompt continues from the same row: a prompt that is all prefix still needs its
-            // last token run, for its logits, so then all continue one token early.
+            // A prompt that is all prefix still needs its last token run, for its logits. A hybrid
+            // model's state cannot be cut back, so there every prompt continues from the same row.
+            boolean hybrid = target.config().hybrid().isPresent();
+            int[] kept = new int[plans.size()];
             int common = prefix.length;
-            for (PrefillPlan plan : plans) {
-                common = Math.min(common, plan.sequence().length > prefix.length ? prefix.length : prefix.length - 1);
+            for (int j = 0; j <= last; j++) {
+                kept[j] = plans.get(j).sequence().length > prefix.length ? prefix.length : prefix.length - 1;
+                common = Math.min(common, kept[j]);
+            }
+            if (hybrid) {
+                Arrays.fill(kept, common);
+            } else {
+                common = prefix.length;
             }
             int[] sharedTokens = Arrays.copyOf(prefix, common);
             int hit = common == 0 ? 0 : prefixes.restore(sharedTokens, shared);
             long looked = System.nanoTime();
             if (hit < common) {
-                if (target.config().hybrid().isPresent()) {
+                if (hybrid) {
                     int alignment = lcm(target.resumeAlignment(), prefixes.blockTokens());
                     int snapshotAt = common / alignment * alignment;
                     if (snapshotAt > hit) {
@@ -77,16 +85,17 @@ final class SharedPrefixPrefill {
 
             List<int[]> rests = new ArrayList<>(plans.size());
             List<int[]> restPositions = new ArrayList<>(plans.size());
-            int[] kept = new int[plans.size()];
             long restTokens = 0;
             for (int j = 0; j <= last; j++) {
                 PrefillPlan plan = plans.get(j);
                 int length = plan.sequence().length;
-                kept[j] = common;
-                caches.add(j == last ? shared : copyOf(shared, Math.min(context, length + extraTokens)));
+                caches.add(j == last ? shared : copyOf(shared, kept[j], Math.min(context, length + extraTokens)));
                 rests.add(Arrays.copyOfRange(plan.sequence(), kept[j], length));
                 restPositions.add(Arrays.copyOfRange(plan.positions(), kept[j], length));
                 restTokens += length - kept[j];
+            }
+            if (!hybrid) {
+                shared.truncate(kept[last]);
             }
             List<float[]> logits = target.forwardPacked(caches, rests, restPositions, LogitsMode.LAST);
             long done = System.nanoTime();
@@ -120,11 +129,13 @@ final class SharedPrefixPrefill {
         }
     }
 
-    /** A new cache of {@code capacity} tokens holding a copy of {@code source}'s rows and recurrent state. */
-    private KvCache copyOf(KvCache source, int capacity) {
+    /**
+     * A new cache of {@code capacity} tokens holding a copy of the first {@code rows} rows of
+     * {@code source} and its recurrent state (then {@code rows} must be all of them).
+     */
+    private KvCache copyOf(KvCache source, int rows, int capacity) {
         KvCache copy = target.newCache();
         copy.reserve(capacity);
-        int rows = source.length();
         if (rows > 0) {
             int floats = rows * target.config().kvDim();
             for (int l = 0; l < target.config().layers(); l++) {

@@ -149,7 +149,7 @@ public final class SyntheticModels {
     }
 
     /** A vocabulary of the 256 byte tokens, the Qwen special tokens, and unused fillers up to {@code size}. */
-    static Vocabulary byteLevelVocabulary(int size) {
+    public static Vocabulary byteLevelVocabulary(int size) {
         String[] tokens = new String[size];
         int[] types = new int[size];
         char[] byteChars = ByteLevelCodec.byteCharsInVocabularyOrder();

@@ -45,7 +45,7 @@ final class NaiveHybrid {
                 }
                 add(x, matmul(m.weight(b + "ffn_down.weight"), gate, E));
             }
-            out[t] = matmul(m.weight("token_embd.weight"), rmsNorm(x, m.weight("output_norm.weight")), VOCAB);
+            out[t] = matmul(m.weight("token_embd.weight"), rmsNorm(x, m.weight("output_norm.weight")), m.vocab);
         }
         return out;
     }

@@ -4,6 +4,7 @@ import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.GgufValue;
 import dev.pflash.runtime.gguf.GgufWriter;
 import dev.pflash.runtime.gguf.Quantize;
+import dev.pflash.runtime.tokenizer.Vocabulary;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,9 +15,10 @@ import java.util.function.Consumer;
  * A tiny random qwen35 model written with {@link GgufWriter}: 4 layers with full attention every
  * 2nd (layers 1 and 3 gated attention, 0 and 2 DeltaNet) plus one trailing MTP block the loader
  * must skip; GQA 4/2 with head dim 16 of which 8 rotate; DeltaNet 2 key heads and 4 value heads
- * of 8, conv kernel 4; a tied LM head. Its float weights stay here for {@link NaiveHybrid}.
+ * of 8, conv kernel 4; a tied LM head. Its float weights stay here for {@link NaiveHybrid}. With a
+ * vocabulary it also carries a tokenizer, for engine tests.
  */
-final class TinyHybridModel {
+public final class TinyHybridModel {
     static final int LAYERS = 4;
     static final int INTERVAL = 2;
     static final int E = 32;
@@ -31,7 +33,7 @@ final class TinyHybridModel {
     static final int VALUE_DIM = 8;
     static final int KERNEL = 4;
     static final int VOCAB = 40;
-    static final int CONTEXT = 512;
+    static final int CONTEXT = 2048;
     static final float ROPE_BASE = 10_000f;
     static final float EPS = 1e-6f;
     static final int CHANNELS = 2 * KEY_HEADS * KEY_DIM + VALUE_HEADS * VALUE_DIM;
@@ -43,8 +45,16 @@ final class TinyHybridModel {
     record Tensor(long[] dims, float[] values) {
     }
 
+    final int vocab;
+
     TinyHybridModel(long seed) {
+        this(seed, null);
+    }
+
+    /** A model whose vocabulary (and tokenizer metadata) is {@code vocabulary}; 40 tokens without one. */
+    public TinyHybridModel(long seed, Vocabulary vocabulary) {
         SplittableRandom rnd = new SplittableRandom(seed);
+        vocab = vocabulary == null ? VOCAB : vocabulary.size();
         String p = "qwen35.";
         metadata.put("general.architecture", GgufValue.ofString("qwen35"));
         metadata.put("general.name", GgufValue.ofString("tiny-qwen35"));
@@ -68,7 +78,10 @@ final class TinyHybridModel {
         metadata.put(p + "rope.dimension_sections", GgufValue.ofInt32s(java.util.List.of(2, 1, 1, 0)));
         metadata.put(p + "rope.freq_base", GgufValue.ofFloat32(ROPE_BASE));
 
-        matrix("token_embd.weight", E, VOCAB, 1.0, rnd);
+        if (vocabulary != null) {
+            vocabulary.writeTo(metadata::put);
+        }
+        matrix("token_embd.weight", E, vocab, 1.0, rnd);
         int q = HEADS * HEAD_DIM;
         int kv = KV_HEADS * HEAD_DIM;
         for (int l = 0; l < LAYERS; l++) {
@@ -119,11 +132,12 @@ final class TinyHybridModel {
         return path;
     }
 
-    Path write(Path path) {
+    public Path write(Path path) {
         return write(path, m -> { });
     }
 
     private TinyHybridModel(TinyHybridModel other) {
+        vocab = other.vocab;
         tensors.putAll(other.tensors);
         metadata.putAll(other.metadata);
     }
