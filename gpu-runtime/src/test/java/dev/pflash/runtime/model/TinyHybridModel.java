@@ -53,8 +53,17 @@ public final class TinyHybridModel {
 
     /** A model whose vocabulary (and tokenizer metadata) is {@code vocabulary}; 40 tokens without one. */
     public TinyHybridModel(long seed, Vocabulary vocabulary) {
+        this(seed, vocabulary == null ? VOCAB : vocabulary.size(), vocabulary);
+    }
+
+    /** A model of {@code vocab} token ids without tokenizer metadata. */
+    public TinyHybridModel(long seed, int vocab) {
+        this(seed, vocab, null);
+    }
+
+    private TinyHybridModel(long seed, int vocab, Vocabulary vocabulary) {
         SplittableRandom rnd = new SplittableRandom(seed);
-        vocab = vocabulary == null ? VOCAB : vocabulary.size();
+        this.vocab = vocab;
         String p = "qwen35.";
         metadata.put("general.architecture", GgufValue.ofString("qwen35"));
         metadata.put("general.name", GgufValue.ofString("tiny-qwen35"));
