@@ -1,15 +1,16 @@
 package dev.pflash.runtime.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.pflash.runtime.cache.PrefixCacheStats;
+import dev.pflash.runtime.gguf.GgufException;
 import dev.pflash.runtime.model.KvCache;
 import dev.pflash.runtime.model.LogitsMode;
 import dev.pflash.runtime.model.TinyHybridModel;
 import dev.pflash.runtime.models.SyntheticModels;
 import dev.pflash.runtime.sampling.LogProbs;
-import dev.pflash.runtime.sampling.Sampler;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -69,7 +70,7 @@ class HybridEngineTest {
             stats = on.prefixCacheStats();
         }
         for (int i = 0; i < prompts.size(); i++) {
-            int[] expected = fromScratch(prompts.get(i), 8);
+            int[] expected = SharedPrefixEngineTest.naiveGreedy(off, prompts.get(i), 8);
             assertThat(cacheOff.get(i).generatedTokens()).as("cache off, prompt " + i).containsExactly(expected);
             assertThat(cold.get(i).generatedTokens()).as("cold cache, prompt " + i).containsExactly(expected);
             assertThat(warm.get(i).generatedTokens()).as("warm cache, prompt " + i).containsExactly(expected);
@@ -80,6 +81,13 @@ class HybridEngineTest {
         assertThat(stats.bytes()).as("KV blocks and one state snapshot")
                 .isEqualTo(resumed * off.target().config().kvBytesPerToken()
                         + off.target().config().recurrentStateBytes());
+    }
+
+    @Test
+    void aHybridModelIsRefusedAsTheDrafter() {
+        assertThatThrownBy(() -> LocalEngine.open(new EngineConfig(model, model, "cpu", 2, "",
+                CompressionSettings.defaults(), 0))).isInstanceOf(GgufException.class)
+                .hasMessageContaining("hybrid.gguf").hasMessageContaining("cannot be the PFlash drafter");
     }
 
     @Test
@@ -118,22 +126,5 @@ class HybridEngineTest {
         // Scoring leaves the prompt's state as it found it: the same labels score the same again.
         assertThat(off.classify(prompt, labels).labels().get(2).logLikelihood())
                 .isEqualTo(c.labels().get(2).logLikelihood());
-    }
-
-    private static int[] fromScratch(Prompt prompt, int maxNewTokens) {
-        int[] out = new int[maxNewTokens];
-        int n = 0;
-        try (KvCache cache = off.target().newCache()) {
-            float[] logits = off.target().prefill(cache, prompt.allTokens());
-            while (n < maxNewTokens) {
-                int next = Sampler.argmax(logits);
-                if (off.tokenizer().isStopToken(next)) {
-                    break;
-                }
-                out[n++] = next;
-                logits = off.target().prefill(cache, new int[] {next});
-            }
-        }
-        return Arrays.copyOf(out, n);
     }
 }
