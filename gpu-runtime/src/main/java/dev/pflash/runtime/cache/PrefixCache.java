@@ -237,7 +237,7 @@ public final class PrefixCache implements AutoCloseable {
         }
     }
 
-    /** Evicts least recently used blocks, never a pinned one, until {@code needed} more bytes fit; false if they cannot. */
+    /** Evicts least recently used blocks, never a pinned one, until {@code needed} more bytes fit; false if not. */
     private boolean makeRoom(long needed, Set<Block> pinned) {
         while (bytes() + needed > budgetBytes) {
             Block victim = null;
@@ -275,7 +275,7 @@ public final class PrefixCache implements AutoCloseable {
         return kv;
     }
 
-    /** A block's buffer holds, per layer with KV rows, its keys then its values: {@code blockTokens * kvDim} floats each. */
+    /** A block's buffer holds, per layer with KV rows, its keys then its values: blockTokens * kvDim floats each. */
     private int keyOffset(int layer) {
         return 2 * kvSlot[layer] * blockTokens * model.kvDim();
     }

@@ -17,7 +17,8 @@ import java.util.Set;
  * Scores labels as the answer that follows a prefilled prompt. A label's log-likelihood is the sum
  * of its tokens' log-probabilities: the first from the prompt's last logits, each next one from a
  * forward pass of the label's earlier tokens appended to the prompt's KV, which is then truncated
- * back for the next label (a hybrid model's recurrent state is saved after the prompt and restored). So the prompt (the document) is prefilled once for all labels.
+ * back for the next label (a hybrid model's recurrent state is saved after the prompt and
+ * restored). So the prompt (the document) is prefilled once for all labels.
  * Probabilities are the softmax of the log-likelihoods over the labels.
  */
 final class LabelScorer {

@@ -36,8 +36,8 @@ import java.util.Optional;
  */
 public record ModelConfig(String name, Architecture architecture, int layers, int embeddingDim, int ffnDim,
         int heads, int kvHeads, int headDim, int vocabSize, int contextLength, float ropeBase, int ropeDims,
-        float ropeScale, float rmsEps, float attentionScale, boolean attentionBias, boolean outputBias, boolean tiedOutput,
-        Optional<HybridLayout> hybrid) {
+        float ropeScale, float rmsEps, float attentionScale, boolean attentionBias, boolean outputBias,
+        boolean tiedOutput, Optional<HybridLayout> hybrid) {
 
     /** A model whose layers are all attention. */
     public ModelConfig(String name, Architecture architecture, int layers, int embeddingDim, int ffnDim,

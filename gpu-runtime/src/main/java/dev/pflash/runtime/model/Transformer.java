@@ -121,7 +121,8 @@ public final class Transformer implements AutoCloseable {
     /**
      * Positions at which a sequence may stop and resume (after a prefix cache hit, say) with its
      * DeltaNet layers chunking tokens exactly as in one unbroken prefill: chunks of
-     * {@link DeltaNetShape#CHUNK} start at every multiple of it when the chunk size is one.
+     * {@link DeltaNetShape#CHUNK} start at every multiple of it when the chunk size is a multiple
+     * of it, else at every multiple of the chunk size.
      */
     public int resumeAlignment() {
         return chunkSize % DeltaNetShape.CHUNK == 0 ? DeltaNetShape.CHUNK : chunkSize;
@@ -391,7 +392,7 @@ public final class Transformer implements AutoCloseable {
             if (block instanceof LayerWeights w) {
                 attention(l, w, segments, starts, positions, a);
             } else {
-                deltaNet(l, (DeltaNetWeights) block, segments, a);
+                deltaNet(l, (DeltaNetWeights) block, segments, n, a);
             }
             backend.add(a.x, a.projected, n * e);
 
@@ -458,10 +459,9 @@ public final class Transformer implements AutoCloseable {
      * all rows at once; the convolution and the delta rule per segment, each on its own sequence's
      * state; the gated norm and the output projection into {@code a.projected}.
      */
-    private void deltaNet(int l, DeltaNetWeights w, List<Segment> segments, Activations a) {
+    private void deltaNet(int l, DeltaNetWeights w, List<Segment> segments, int n, Activations a) {
         HybridLayout layout = config.hybrid().orElseThrow();
         DeltaNetShape shape = layout.deltaNet();
-        int n = a.tokensOf(segments);
         int channels = shape.channels();
         int heads = shape.valueHeads();
         int width = shape.valueWidth();
@@ -476,9 +476,9 @@ public final class Transformer implements AutoCloseable {
             int count = s.count();
             backend.causalConvSilu(a.mixed.slice(o * channels, count * channels), count, channels, w.conv(),
                     layout.convKernel(), state.conv(l), a.convolved.slice(o * channels, count * channels));
-            backend.deltaNet(a.convolved.slice(o * channels, count * channels), a.decay.slice(o * heads, count * heads),
-                    a.beta.slice(o * heads, count * heads), count, shape, state.ssm(l),
-                    a.mixedOut.slice(o * width, count * width));
+            backend.deltaNet(a.convolved.slice(o * channels, count * channels),
+                    a.decay.slice(o * heads, count * heads), a.beta.slice(o * heads, count * heads), count, shape,
+                    state.ssm(l), a.mixedOut.slice(o * width, count * width));
         }
         backend.rmsNormGated(a.mixedOut, w.ssmNorm(), a.z, n * heads, shape.valueDim(), config.rmsEps(), a.mixedOut);
         backend.matmul(w.ssmOut(), a.mixedOut, n, a.projected);
@@ -554,11 +554,6 @@ public final class Transformer implements AutoCloseable {
             decay = dn == null ? null : backend.allocate(tokens * dn.valueHeads());
             beta = dn == null ? null : backend.allocate(tokens * dn.valueHeads());
             mixedOut = dn == null ? null : backend.allocate(tokens * dn.valueWidth());
-        }
-
-        /** Rows of a packed chunk. */
-        int tokensOf(List<Segment> segments) {
-            return segments.stream().mapToInt(Segment::count).sum();
         }
 
         /** A logits buffer for {@code count} tokens, allocated on first use. */
