@@ -6,8 +6,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
 
 /** Options every job shares that choose and configure the engine: models, backend, PFlash, prefix cache. */
 public interface EngineOptions extends PipelineOptions {
-    @Description("Target model: a GGUF file (Qwen3 family) or synthetic:<preset>. The default demo model has random"
-            + " weights: its summaries are noise")
+    @Description("Target model: a GGUF file (Qwen3 family, Qwen3.5/3.6 hybrids) or synthetic:<preset>. The default"
+            + " demo model has random weights: its summaries are noise")
     @Default.String("sample-data/models/demo-target.gguf")
     String getModel();
 

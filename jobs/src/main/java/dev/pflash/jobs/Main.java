@@ -36,6 +36,8 @@ public final class Main {
                 return PrefixBenchCommand.execute(rest, out, err);
             case "bench":
                 return BenchCommand.execute(rest, out, err);
+            case "tokenize":
+                return TokenizeCommand.execute(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -60,6 +62,7 @@ public final class Main {
         out.println("  bench       prefill and decode tokens/s of one model, as llama-bench measures them (md, csv, json)");
         out.println("  bench-ttft  time to first token, dense against PFlash, at several prompt lengths");
         out.println("  bench-prefix prefill saved by shared-prefix KV reuse: cache off and on, batched, labels");
+        out.println("  tokenize    a text's token ids and pieces under a model's tokenizer, as llama-tokenize prints them");
         out.println();
         out.println("'java -jar pflash.jar <command> --help' lists a command's options.");
     }

@@ -94,6 +94,76 @@ public interface Backend extends AutoCloseable {
     void attention(DeviceBuffer q, DeviceBuffer keys, DeviceBuffer values, int tokens, int firstIndex,
             AttentionShape shape, DeviceBuffer out);
 
+    // ---- ops of the qwen35 hybrid layers (gated attention, Gated DeltaNet; QWEN35-HYBRID.md)
+
+    /**
+     * Splits each of {@code rows} rows of {@code first + second} floats of {@code packed} into a row
+     * of {@code first} floats of {@code a} and a row of {@code second} floats of {@code b}: the query
+     * and gate heads that gated attention projects side by side.
+     */
+    default void split(DeviceBuffer packed, int rows, int first, int second, DeviceBuffer a, DeviceBuffer b) {
+        throw hybridUnsupported();
+    }
+
+    /** {@code x[i] *= sigmoid(gate[i])} for {@code i < n}: the output gate of gated attention. */
+    default void sigmoidMul(DeviceBuffer x, DeviceBuffer gate, int n) {
+        throw hybridUnsupported();
+    }
+
+    /**
+     * Causal depthwise convolution of {@code tokens} rows of {@code channels} followed by SiLU:
+     * {@code out[t][c] = silu(sum_j weight[c][j] * u[t - (kernel-1) + j][c])}, where rows before
+     * the first come from {@code state} ({@code kernel - 1} rows, oldest first). Afterwards
+     * {@code state} holds the last {@code kernel - 1} raw inputs.
+     */
+    default void causalConvSilu(DeviceBuffer x, int tokens, int channels, DeviceBuffer weight, int kernel,
+            DeviceBuffer state, DeviceBuffer out) {
+        throw hybridUnsupported();
+    }
+
+    /**
+     * The per-token gates of a DeltaNet layer, in place for {@code tokens} rows of {@code heads}:
+     * {@code alpha <- softplus(alpha + dtBias) * a} (the log-decay g, at most 0 since {@code a < 0})
+     * and {@code beta <- sigmoid(beta)}.
+     */
+    default void deltaNetGates(DeviceBuffer alpha, DeviceBuffer beta, DeviceBuffer dtBias, DeviceBuffer a,
+            int tokens, int heads) {
+        throw hybridUnsupported();
+    }
+
+    /**
+     * The gated delta rule over {@code tokens} consecutive tokens of one sequence. {@code qkv} holds
+     * each token's convolved row ({@link DeltaNetShape#channels()}); q and k heads are L2-normalized
+     * and q scaled by {@code 1/sqrt(keyDim)} here. Per value head, with {@code S} from {@code state}
+     * ({@code keyDim x valueDim} each): {@code S <- e^g S; S <- S + k (beta (v - S^T k))^T; o = S^T q}.
+     * {@code out} gets {@code tokens} rows of {@link DeltaNetShape#valueWidth()}; {@code state} is
+     * left after the last token. A backend may compute a chunk at once (the WY form) as long as the
+     * result equals the token-by-token recurrence within float rounding.
+     */
+    default void deltaNet(DeviceBuffer qkv, DeviceBuffer g, DeviceBuffer beta, int tokens, DeltaNetShape shape,
+            DeviceBuffer state, DeviceBuffer out) {
+        throw hybridUnsupported();
+    }
+
+    /**
+     * {@code out = rmsNorm(x) * weight * silu(z)} for each of {@code rows} rows of {@code dim}: the
+     * DeltaNet output norm, gated by z. Works in place ({@code out == x}).
+     */
+    default void rmsNormGated(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer z, int rows, int dim, float eps,
+            DeviceBuffer out) {
+        throw hybridUnsupported();
+    }
+
+    /** Whether this backend implements the ops of the qwen35 hybrid layers. */
+    default boolean runsHybridLayers() {
+        return false;
+    }
+
+    private IllegalStateException hybridUnsupported() {
+        return new IllegalStateException("the " + name() + " backend does not run qwen35 (Gated DeltaNet) layers yet;"
+                + " use --backend=cpu");
+    }
+
     /** Releases the backend's threads or device context; weights and buffers are unusable afterwards. */
     @Override
     void close();

@@ -4,6 +4,7 @@ import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.model.KvCache;
 import dev.pflash.runtime.model.ModelConfig;
+import dev.pflash.runtime.model.RecurrentState;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -31,6 +32,11 @@ import java.util.Set;
  *
  * <p>The KV rows of a block are copied out of, and back into, the sequence's own {@link KvCache},
  * on the model's backend. Thread-safe: lookups and stores of different threads are serialized.
+ *
+ * <p>A hybrid (qwen35) model's DeltaNet layers keep no KV rows but a recurrent state that cannot be
+ * rebuilt from rows: a block whose last token ends a stored sequence also keeps a snapshot of that
+ * state ({@link ModelConfig#recurrentStateBytes()}, counted in the budget), and a lookup resumes
+ * only at the end of a block that has one.
  */
 public final class PrefixCache implements AutoCloseable {
     public static final int DEFAULT_BLOCK_TOKENS = 16;
@@ -41,6 +47,9 @@ public final class PrefixCache implements AutoCloseable {
     private final long budgetBytes;
     private final int blockTokens;
     private final long blockBytes;
+    /** Per layer, its place among the layers that keep KV rows; -1 for a DeltaNet layer. */
+    private final int[] kvSlot;
+    private int snapshots;
     /** In access order: the eldest entry is the least recently used block. */
     private final LinkedHashMap<Long, Block> blocks = new LinkedHashMap<>(64, 0.75f, true);
     private long lookups;
@@ -65,6 +74,11 @@ public final class PrefixCache implements AutoCloseable {
         this.budgetBytes = budgetBytes;
         this.blockTokens = blockTokens;
         this.blockBytes = blockTokens * model.kvBytesPerToken();
+        this.kvSlot = new int[model.layers()];
+        int slot = 0;
+        for (int l = 0; l < model.layers(); l++) {
+            kvSlot[l] = model.layerKind(l).hasKvCache() ? slot++ : -1;
+        }
     }
 
     public int blockTokens() {
@@ -102,6 +116,11 @@ public final class PrefixCache implements AutoCloseable {
         lookupTokens += tokens.length;
         List<Block> chain = cachedChain(tokens);
         touch(chain);
+        if (hybrid()) {
+            while (!chain.isEmpty() && chain.get(chain.size() - 1).state == null) {
+                chain.remove(chain.size() - 1);
+            }
+        }
         int restored = chain.size() * blockTokens;
         if (restored == 0) {
             return 0;
@@ -112,10 +131,15 @@ public final class PrefixCache implements AutoCloseable {
         for (Block block : chain) {
             int start = into.length();
             for (int l = 0; l < model.layers(); l++) {
-                into.store(l, block.kv.slice(keyOffset(l), rows), block.kv.slice(valueOffset(l), rows), start,
-                        blockTokens);
+                if (kvSlot[l] >= 0) {
+                    into.store(l, block.kv.slice(keyOffset(l), rows), block.kv.slice(valueOffset(l), rows), start,
+                            blockTokens);
+                }
             }
             into.commit(blockTokens);
+        }
+        if (hybrid()) {
+            into.recurrent().orElseThrow().copyFrom(chain.get(chain.size() - 1).state);
         }
         hitTokens += restored;
         return restored;
@@ -126,6 +150,8 @@ public final class PrefixCache implements AutoCloseable {
      * first rows of {@code from}, which must hold exactly those tokens' KV (rows beyond
      * {@code tokens} are ignored). Evicts least recently used blocks to stay within the budget;
      * stops early when the budget cannot hold the next block without evicting this chain's own.
+     * For a hybrid model the last block also gets a snapshot of {@code from}'s recurrent state when
+     * {@code from} holds exactly the full blocks of {@code tokens}, no more.
      *
      * @return blocks added
      */
@@ -144,7 +170,7 @@ public final class PrefixCache implements AutoCloseable {
             key = chainKey(key, tokens, start, blockTokens);
             Block block = blocks.get(key);
             if (block == null) {
-                if (!makeRoom(pinned)) {
+                if (!makeRoom(blockBytes, pinned)) {
                     break;
                 }
                 block = new Block(key, parent, Arrays.copyOfRange(tokens, start, start + blockTokens),
@@ -160,6 +186,12 @@ public final class PrefixCache implements AutoCloseable {
             pinned.add(block);
             parent = block;
         }
+        Block last = chain.isEmpty() ? null : chain.get(chain.size() - 1);
+        if (hybrid() && last != null && last.state == null && chain.size() * blockTokens == from.length()
+                && makeRoom(model.recurrentStateBytes(), pinned)) {
+            last.state = from.recurrent().orElseThrow().copy();
+            snapshots++;
+        }
         touch(chain);
         return added;
     }
@@ -173,6 +205,7 @@ public final class PrefixCache implements AutoCloseable {
     public synchronized void clear() {
         blocks.values().forEach(Block::release);
         blocks.clear();
+        snapshots = 0;
     }
 
     @Override
@@ -204,9 +237,9 @@ public final class PrefixCache implements AutoCloseable {
         }
     }
 
-    /** Evicts least recently used blocks, never a pinned one, until one more block fits; false if it cannot. */
-    private boolean makeRoom(Set<Block> pinned) {
-        while (bytes() + blockBytes > budgetBytes) {
+    /** Evicts least recently used blocks, never a pinned one, until {@code needed} more bytes fit; false if not. */
+    private boolean makeRoom(long needed, Set<Block> pinned) {
+        while (bytes() + needed > budgetBytes) {
             Block victim = null;
             for (Iterator<Block> it = blocks.values().iterator(); it.hasNext(); ) {
                 Block b = it.next();
@@ -219,6 +252,9 @@ public final class PrefixCache implements AutoCloseable {
             if (victim == null) {
                 return false;
             }
+            if (victim.state != null) {
+                snapshots--;
+            }
             victim.release();
             evictedBlocks++;
         }
@@ -228,25 +264,32 @@ public final class PrefixCache implements AutoCloseable {
     private DeviceBuffer copyOut(KvCache from, int start) {
         int dim = model.kvDim();
         int rows = blockTokens * dim;
-        DeviceBuffer kv = backend.allocate(Math.multiplyExact(2 * model.layers(), rows));
+        DeviceBuffer kv = backend.allocate(Math.multiplyExact(2 * model.kvLayers(), rows));
         for (int l = 0; l < model.layers(); l++) {
+            if (kvSlot[l] < 0) {
+                continue;
+            }
             backend.copy(from.keys(l).slice(start * dim, rows), kv.slice(keyOffset(l), rows));
             backend.copy(from.values(l).slice(start * dim, rows), kv.slice(valueOffset(l), rows));
         }
         return kv;
     }
 
-    /** A block's buffer holds, per layer, its keys then its values: {@code blockTokens * kvDim} floats each. */
+    /** A block's buffer holds, per layer with KV rows, its keys then its values: blockTokens * kvDim floats each. */
     private int keyOffset(int layer) {
-        return 2 * layer * blockTokens * model.kvDim();
+        return 2 * kvSlot[layer] * blockTokens * model.kvDim();
     }
 
     private int valueOffset(int layer) {
-        return (2 * layer + 1) * blockTokens * model.kvDim();
+        return (2 * kvSlot[layer] + 1) * blockTokens * model.kvDim();
     }
 
     private long bytes() {
-        return blocks.size() * blockBytes;
+        return blocks.size() * blockBytes + snapshots * model.recurrentStateBytes();
+    }
+
+    private boolean hybrid() {
+        return model.hybrid().isPresent();
     }
 
     private void checkModel(KvCache cache) {
@@ -273,12 +316,16 @@ public final class PrefixCache implements AutoCloseable {
         return h ^ (h >>> 33);
     }
 
-    /** One cached block: its key, the block before it (null for the first), its tokens and their KV rows. */
+    /**
+     * One cached block: its key, the block before it (null for the first), its tokens, their KV rows
+     * and, for a hybrid model, possibly the recurrent state after its last token.
+     */
     private static final class Block {
         final long key;
         final Block parent;
         final int[] tokens;
         final DeviceBuffer kv;
+        RecurrentState state;
 
         Block(long key, Block parent, int[] tokens, DeviceBuffer kv) {
             this.key = key;
@@ -295,6 +342,9 @@ public final class PrefixCache implements AutoCloseable {
 
         void release() {
             kv.close();
+            if (state != null) {
+                state.close();
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.pflash.runtime.engine;
 
 import dev.pflash.runtime.model.KvCache;
 import dev.pflash.runtime.model.LogitsMode;
+import dev.pflash.runtime.model.RecurrentState;
 import dev.pflash.runtime.model.Transformer;
 import dev.pflash.runtime.sampling.LogProbs;
 import dev.pflash.runtime.tokenizer.Tokenizer;
@@ -9,13 +10,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * Scores labels as the answer that follows a prefilled prompt. A label's log-likelihood is the sum
  * of its tokens' log-probabilities: the first from the prompt's last logits, each next one from a
  * forward pass of the label's earlier tokens appended to the prompt's KV, which is then truncated
- * back for the next label. So the prompt (the document) is prefilled once for all labels.
+ * back for the next label (a hybrid model's recurrent state is saved after the prompt and
+ * restored). So the prompt (the document) is prefilled once for all labels.
  * Probabilities are the softmax of the log-likelihoods over the labels.
  */
 final class LabelScorer {
@@ -86,9 +89,19 @@ final class LabelScorer {
                 for (int j = 0; j < positions.length; j++) {
                     positions[j] = next + j;
                 }
-                float[] rows = target.forward(cache, Arrays.copyOf(tokens, tokens.length - 1), positions,
-                        LogitsMode.ALL);
-                cache.truncate(promptRows);
+                // A hybrid model's recurrent state cannot be cut back: save it after the prompt, restore it after.
+                Optional<RecurrentState> afterPrompt = cache.recurrent().map(RecurrentState::copy);
+                float[] rows;
+                try {
+                    rows = target.forward(cache, Arrays.copyOf(tokens, tokens.length - 1), positions, LogitsMode.ALL);
+                } finally {
+                    if (afterPrompt.isPresent()) {
+                        cache.rewind(promptRows, afterPrompt.get());
+                        afterPrompt.get().close();
+                    } else {
+                        cache.truncate(promptRows);
+                    }
+                }
                 for (int j = 1; j < tokens.length; j++) {
                     sum += LogProbs.logProb(rows, (j - 1) * vocab, vocab, tokens[j]);
                 }

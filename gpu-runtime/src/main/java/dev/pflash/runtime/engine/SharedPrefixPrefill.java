@@ -19,6 +19,11 @@ import java.util.List;
  * <p>Every op computes a token's row the same way whatever else is in its chunk (on the CPU
  * backend to the last bit), so a prompt gets the logits it would get prefilled alone from
  * scratch, whether its prefix came from the cache, from its batch, or from its own computation.
+ *
+ * <p>A hybrid model's recurrent state cannot be cut back, so every prompt continues from the same
+ * shared length, and the prefix cache resumes it only at {@link Transformer#resumeAlignment()}ed
+ * block ends: the prefix is prefilled in two calls split there, the first one's end stored with a
+ * snapshot of the state, so that its DeltaNet chunks fall where they fall without the cache.
  */
 final class SharedPrefixPrefill {
     private final Transformer target;
@@ -45,31 +50,53 @@ final class SharedPrefixPrefill {
         try {
             shared.reserve(Math.min(context, plans.get(last).sequence().length + extraTokens));
             long lookupStart = System.nanoTime();
-            int hit = prefix.length == 0 ? 0 : prefixes.restore(prefix, shared);
+            // A prompt that is all prefix still needs its last token run, for its logits. A hybrid
+            // model's state cannot be cut back, so there every prompt continues from the same row.
+            boolean hybrid = target.config().hybrid().isPresent();
+            int[] kept = new int[plans.size()];
+            int common = prefix.length;
+            for (int j = 0; j <= last; j++) {
+                kept[j] = plans.get(j).sequence().length > prefix.length ? prefix.length : prefix.length - 1;
+                common = Math.min(common, kept[j]);
+            }
+            if (hybrid) {
+                Arrays.fill(kept, common);
+            } else {
+                common = prefix.length;
+            }
+            int[] sharedTokens = Arrays.copyOf(prefix, common);
+            int hit = common == 0 ? 0 : prefixes.restore(sharedTokens, shared);
             long looked = System.nanoTime();
-            if (hit < prefix.length) {
-                int[] positions = new int[prefix.length - hit];
-                Arrays.setAll(positions, i -> hit + i);
-                target.forward(shared, Arrays.copyOfRange(prefix, hit, prefix.length), positions, LogitsMode.NONE);
-                prefixes.store(prefix, shared);
+            if (hit < common) {
+                if (hybrid) {
+                    int alignment = lcm(target.resumeAlignment(), prefixes.blockTokens());
+                    int snapshotAt = common / alignment * alignment;
+                    if (snapshotAt > hit) {
+                        prefillPrefix(shared, sharedTokens, hit, snapshotAt);
+                        prefixes.store(Arrays.copyOf(sharedTokens, snapshotAt), shared);
+                    }
+                    prefillPrefix(shared, sharedTokens, shared.length(), common);
+                } else {
+                    prefillPrefix(shared, sharedTokens, hit, common);
+                    prefixes.store(sharedTokens, shared);
+                }
             }
             long computed = System.nanoTime();
 
             List<int[]> rests = new ArrayList<>(plans.size());
             List<int[]> restPositions = new ArrayList<>(plans.size());
-            int[] kept = new int[plans.size()];
             long restTokens = 0;
             for (int j = 0; j <= last; j++) {
                 PrefillPlan plan = plans.get(j);
                 int length = plan.sequence().length;
-                // A prompt that is all prefix still needs its last token run, for its logits.
-                kept[j] = length > prefix.length ? prefix.length : prefix.length - 1;
                 caches.add(j == last ? shared : copyOf(shared, kept[j], Math.min(context, length + extraTokens)));
                 rests.add(Arrays.copyOfRange(plan.sequence(), kept[j], length));
                 restPositions.add(Arrays.copyOfRange(plan.positions(), kept[j], length));
                 restTokens += length - kept[j];
             }
-            shared.truncate(kept[last]);
+            if (!hybrid) {
+                shared.truncate(kept[last]);
+            }
             List<float[]> logits = target.forwardPacked(caches, rests, restPositions, LogitsMode.LAST);
             long done = System.nanoTime();
 
@@ -94,17 +121,42 @@ final class SharedPrefixPrefill {
         }
     }
 
-    /** A new cache of {@code capacity} tokens holding a copy of the first {@code rows} rows of {@code source}. */
+    private void prefillPrefix(KvCache cache, int[] tokens, int from, int to) {
+        if (from < to) {
+            int[] positions = new int[to - from];
+            Arrays.setAll(positions, i -> from + i);
+            target.forward(cache, Arrays.copyOfRange(tokens, from, to), positions, LogitsMode.NONE);
+        }
+    }
+
+    /**
+     * A new cache of {@code capacity} tokens holding a copy of the first {@code rows} rows of
+     * {@code source} and its recurrent state (then {@code rows} must be all of them).
+     */
     private KvCache copyOf(KvCache source, int rows, int capacity) {
         KvCache copy = target.newCache();
         copy.reserve(capacity);
         if (rows > 0) {
             int floats = rows * target.config().kvDim();
             for (int l = 0; l < target.config().layers(); l++) {
-                copy.store(l, source.keys(l).slice(0, floats), source.values(l).slice(0, floats), 0, rows);
+                if (target.config().layerKind(l).hasKvCache()) {
+                    copy.store(l, source.keys(l).slice(0, floats), source.values(l).slice(0, floats), 0, rows);
+                }
             }
             copy.commit(rows);
         }
+        source.recurrent().ifPresent(state -> copy.recurrent().orElseThrow().copyFrom(state));
         return copy;
+    }
+
+    private static int lcm(int a, int b) {
+        int x = a;
+        int y = b;
+        while (y != 0) {
+            int r = x % y;
+            x = y;
+            y = r;
+        }
+        return a / x * b;
     }
 }

@@ -12,7 +12,9 @@ public enum Architecture {
     /** Llama 2/3: adjacent-pair RoPE on converter-permuted q/k rows, optional rope_freqs divisors. */
     LLAMA("llama", RopeStyle.ADJACENT_PAIRS, false),
     /** Qwen2/2.5: q/k/v biases, NEOX RoPE. */
-    QWEN2("qwen2", RopeStyle.NEOX, false);
+    QWEN2("qwen2", RopeStyle.NEOX, false),
+    /** Qwen3.5/3.6 hybrid: Gated DeltaNet layers and gated attention with partial NEOX rotary (QWEN35-HYBRID.md). */
+    QWEN35("qwen35", RopeStyle.NEOX, true);
 
     private final String key;
     private final RopeStyle ropeStyle;

@@ -2,6 +2,7 @@ package dev.pflash.runtime.model;
 
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
+import java.util.Optional;
 
 /**
  * The keys and values of one sequence, per layer, on the model's backend: row {@code i} of a
@@ -9,7 +10,9 @@ import dev.pflash.runtime.backend.DeviceBuffer;
  * Storage grows geometrically (by half), in whole steps of {@link #GROWTH_STEP} tokens and with
  * some headroom, up to the context length; {@link #reserve} sizes it once when the final length
  * (prompt plus tokens to generate) is known, which avoids copies. {@link #truncate} drops a tail
- * for reuse and {@link #fork} copies the cached prefix into an independent cache. Not thread-safe.
+ * for reuse and {@link #fork} copies the cached prefix into an independent cache. A hybrid model's
+ * cache also holds the sequence's {@link RecurrentState} for its DeltaNet layers (which keep no KV
+ * rows); that state cannot be truncated, only copied. Not thread-safe.
  */
 public final class KvCache implements AutoCloseable {
     /** Storage capacity is a multiple of this many tokens (or the context length). */
@@ -19,6 +22,8 @@ public final class KvCache implements AutoCloseable {
     private final Backend backend;
     private final DeviceBuffer[] keys;
     private final DeviceBuffer[] values;
+    /** The DeltaNet layers' state of a hybrid model, else null. */
+    private final RecurrentState recurrent;
     private int capacity;
     private int length;
 
@@ -28,7 +33,13 @@ public final class KvCache implements AutoCloseable {
         this.backend = backend;
         this.keys = new DeviceBuffer[config.layers()];
         this.values = new DeviceBuffer[config.layers()];
+        this.recurrent = config.hybrid().isPresent() ? new RecurrentState(config, backend) : null;
         allocate(0);
+    }
+
+    /** The DeltaNet layers' state of a hybrid model's sequence; empty for a model of attention layers only. */
+    public Optional<RecurrentState> recurrent() {
+        return Optional.ofNullable(recurrent);
     }
 
     /** Tokens cached (in every layer). */
@@ -45,9 +56,9 @@ public final class KvCache implements AutoCloseable {
         return config;
     }
 
-    /** Bytes of key and value storage allocated (capacity, not length). */
+    /** Bytes of key and value storage allocated (capacity, not length), plus any recurrent state. */
     public long bytes() {
-        return capacity * config.kvBytesPerToken();
+        return capacity * config.kvBytesPerToken() + (recurrent == null ? 0 : recurrent.bytes());
     }
 
     /**
@@ -70,11 +81,35 @@ public final class KvCache implements AutoCloseable {
         resize((int) Math.min(rounded, config.contextLength()));
     }
 
-    /** Forgets every token from index {@code n} on; the storage is kept for reuse. */
+    /**
+     * Forgets every token from index {@code n} on; the storage is kept for reuse.
+     *
+     * @throws IllegalStateException when a recurrent state would have to be cut back
+     */
     public void truncate(int n) {
         if (n < 0 || n > length) {
             throw new IllegalArgumentException("cannot truncate a cache of " + length + " tokens to " + n);
         }
+        if (recurrent != null && n != length) {
+            throw new IllegalStateException("cannot truncate the cache of hybrid model " + config.name() + " from "
+                    + length + " to " + n + " tokens: its recurrent state cannot be cut back; fork a copy instead");
+        }
+        length = n;
+    }
+
+    /**
+     * Goes back to the first {@code n} tokens of a hybrid model's sequence: KV rows are cut back and
+     * the recurrent state becomes {@code state}, which must be a copy taken when the cache held
+     * exactly those {@code n} tokens (e.g. after a prompt, before scoring each label).
+     */
+    public void rewind(int n, RecurrentState state) {
+        if (n < 0 || n > length) {
+            throw new IllegalArgumentException("cannot rewind a cache of " + length + " tokens to " + n);
+        }
+        if (recurrent == null) {
+            throw new IllegalStateException("model " + config.name() + " has no recurrent state; truncate instead");
+        }
+        recurrent.copyFrom(state);
         length = n;
     }
 
@@ -84,8 +119,13 @@ public final class KvCache implements AutoCloseable {
         copy.reserve(length);
         int n = length * config.kvDim();
         for (int l = 0; l < keys.length; l++) {
-            backend.copy(keys[l].slice(0, n), copy.keys[l]);
-            backend.copy(values[l].slice(0, n), copy.values[l]);
+            if (config.layerKind(l).hasKvCache()) {
+                backend.copy(keys[l].slice(0, n), copy.keys[l]);
+                backend.copy(values[l].slice(0, n), copy.values[l]);
+            }
+        }
+        if (recurrent != null) {
+            copy.recurrent.copyFrom(recurrent);
         }
         copy.length = length;
         return copy;
@@ -130,8 +170,10 @@ public final class KvCache implements AutoCloseable {
         allocate(newCapacity);
         int n = length * config.kvDim();
         for (int l = 0; l < keys.length; l++) {
-            backend.copy(oldKeys[l].slice(0, n), keys[l]);
-            backend.copy(oldValues[l].slice(0, n), values[l]);
+            if (config.layerKind(l).hasKvCache()) {
+                backend.copy(oldKeys[l].slice(0, n), keys[l]);
+                backend.copy(oldValues[l].slice(0, n), values[l]);
+            }
             oldKeys[l].close();
             oldValues[l].close();
         }
@@ -140,8 +182,10 @@ public final class KvCache implements AutoCloseable {
     private void allocate(int newCapacity) {
         int size = Math.multiplyExact(newCapacity, config.kvDim());
         for (int l = 0; l < keys.length; l++) {
-            keys[l] = backend.allocate(size);
-            values[l] = backend.allocate(size);
+            // DeltaNet layers keep no rows: an empty buffer keeps every layer index valid.
+            int layerSize = config.layerKind(l).hasKvCache() ? size : 0;
+            keys[l] = backend.allocate(layerSize);
+            values[l] = backend.allocate(layerSize);
         }
         capacity = newCapacity;
     }
@@ -152,6 +196,9 @@ public final class KvCache implements AutoCloseable {
         for (int l = 0; l < keys.length; l++) {
             keys[l].close();
             values[l].close();
+        }
+        if (recurrent != null) {
+            recurrent.close();
         }
         capacity = 0;
         length = 0;

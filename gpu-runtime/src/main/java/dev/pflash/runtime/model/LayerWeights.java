@@ -6,8 +6,9 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The weights of one decoder block on a backend: norm vectors as float buffers, matrices in their
- * stored type. Biases exist for qwen2-style models, q/k norms for qwen3.
+ * The weights of one attention block on a backend: norm vectors as float buffers, matrices in their
+ * stored type. Biases exist for qwen2-style models, q/k norms for qwen3 and qwen35. In a qwen35
+ * gated-attention block {@code query} gives each head's queries and output gate side by side.
  */
 public record LayerWeights(
         DeviceBuffer attentionNorm,
@@ -23,10 +24,10 @@ public record LayerWeights(
         DeviceBuffer ffnNorm,
         WeightMatrix ffnGate,
         WeightMatrix ffnUp,
-        WeightMatrix ffnDown) {
+        WeightMatrix ffnDown) implements BlockWeights {
 
-    /** Releases this block's backend memory. */
-    void close() {
+    @Override
+    public void close() {
         Stream.of(query, key, value, attentionOutput, ffnGate, ffnUp, ffnDown).forEach(WeightMatrix::close);
         Stream.of(Optional.of(attentionNorm), queryBias, keyBias, valueBias, queryNorm, keyNorm, Optional.of(ffnNorm))
                 .flatMap(Optional::stream)

@@ -1,12 +1,15 @@
 package dev.pflash.runtime.model;
 
 import dev.pflash.runtime.backend.AttentionShape;
+import dev.pflash.runtime.backend.DeltaNetShape;
 import dev.pflash.runtime.gguf.GgufException;
 import dev.pflash.runtime.gguf.GgufMetadata;
 import dev.pflash.runtime.gguf.GgufTensorInfo;
 import dev.pflash.runtime.gguf.ModelFile;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The hyperparameters of a decoder-only transformer, read from GGUF metadata and checked against
@@ -29,12 +32,25 @@ import java.util.Map;
  * @param attentionBias whether q, k and v have biases ({@code blk.N.attn_q.bias} ...)
  * @param outputBias whether the logits have a bias ({@code output.bias})
  * @param tiedOutput whether the LM head is {@code token_embd.weight} (no {@code output.weight})
+ * @param hybrid the layer mix of a qwen35 model; empty when every layer is attention
  */
 public record ModelConfig(String name, Architecture architecture, int layers, int embeddingDim, int ffnDim,
         int heads, int kvHeads, int headDim, int vocabSize, int contextLength, float ropeBase, int ropeDims,
-        float ropeScale, float rmsEps, float attentionScale, boolean attentionBias, boolean outputBias, boolean tiedOutput) {
+        float ropeScale, float rmsEps, float attentionScale, boolean attentionBias, boolean outputBias,
+        boolean tiedOutput, Optional<HybridLayout> hybrid) {
+
+    /** A model whose layers are all attention. */
+    public ModelConfig(String name, Architecture architecture, int layers, int embeddingDim, int ffnDim,
+            int heads, int kvHeads, int headDim, int vocabSize, int contextLength, float ropeBase, int ropeDims,
+            float ropeScale, float rmsEps, float attentionScale, boolean attentionBias, boolean outputBias,
+            boolean tiedOutput) {
+        this(name, architecture, layers, embeddingDim, ffnDim, heads, kvHeads, headDim, vocabSize, contextLength,
+                ropeBase, ropeDims, ropeScale, rmsEps, attentionScale, attentionBias, outputBias, tiedOutput,
+                Optional.empty());
+    }
 
     public ModelConfig {
+        Objects.requireNonNull(hybrid, "hybrid layout (Optional.empty() for none)");
         if (layers <= 0 || embeddingDim <= 0 || ffnDim <= 0 || heads <= 0 || kvHeads <= 0 || headDim <= 0
                 || vocabSize <= 0 || contextLength <= 0) {
             throw new IllegalArgumentException("model " + name + ": every size must be positive: layers=" + layers
@@ -117,13 +133,90 @@ public record ModelConfig(String name, Architecture architecture, int layers, in
         }
         int vocab = (int) embd[1];
         String name = md.findString("general.name").orElse(src);
+        Optional<HybridLayout> hybrid = Optional.empty();
+        if (arch == Architecture.QWEN35) {
+            hybrid = Optional.of(hybridLayout(md, src, layers, eps, dims));
+            layers -= hybrid.get().skippedLayers();
+        }
         ModelConfig c = new ModelConfig(name, arch, layers, e, f, h, kv, d, vocab, ctx, ropeBase, ropeDims, ropeScale,
                 eps, scale,
                 dims.containsKey("blk.0.attn_q.bias"), dims.containsKey("output.bias"),
-                !dims.containsKey("output.weight"));
-        c.expectTensor(src, dims, "blk.0.attn_q.weight", "[E, H*D]", e, (long) h * d);
-        c.expectTensor(src, dims, "blk.0.attn_k.weight", "[E, KV*D]", e, (long) kv * d);
+                !dims.containsKey("output.weight"), hybrid);
+        int first = c.firstAttentionLayer();
+        if (c.layerKind(first) == LayerKind.GATED_ATTENTION) {
+            c.expectTensor(src, dims, "blk." + first + ".attn_q.weight", "[E, 2*H*D]", e, 2L * h * d);
+        } else {
+            c.expectTensor(src, dims, "blk." + first + ".attn_q.weight", "[E, H*D]", e, (long) h * d);
+        }
+        c.expectTensor(src, dims, "blk." + first + ".attn_k.weight", "[E, KV*D]", e, (long) kv * d);
         return c;
+    }
+
+    /**
+     * The layer mix of a qwen35 file: the DeltaNet shape from its {@code ssm.*} keys, and each
+     * layer's kind from the tensors present, which must agree with {@code full_attention_interval}.
+     */
+    private static HybridLayout hybridLayout(GgufMetadata md, String src, int blocks, float eps,
+            Map<String, long[]> dims) {
+        String p = Architecture.QWEN35.key() + ".";
+        int interval = positive(md, src, p + "full_attention_interval");
+        int kernel = positive(md, src, p + "ssm.conv_kernel");
+        int keyHeads = positive(md, src, p + "ssm.group_count");
+        int keyDim = positive(md, src, p + "ssm.state_size");
+        int valueHeads = positive(md, src, p + "ssm.time_step_rank");
+        int inner = positive(md, src, p + "ssm.inner_size");
+        if (inner % valueHeads != 0 || valueHeads % keyHeads != 0) {
+            throw new GgufException(src, p + "ssm.inner_size = " + inner + " must be a multiple of " + p
+                    + "ssm.time_step_rank = " + valueHeads + ", which must be a multiple of " + p
+                    + "ssm.group_count = " + keyHeads);
+        }
+        int skipped = md.has(p + "nextn_predict_layers") ? md.getInt(p + "nextn_predict_layers") : 0;
+        if (skipped < 0 || skipped >= blocks) {
+            throw new GgufException(src, p + "nextn_predict_layers = " + skipped + " must be >= 0 and below "
+                    + p + "block_count = " + blocks);
+        }
+        HybridLayout layout = new HybridLayout(interval, kernel,
+                new DeltaNetShape(keyHeads, valueHeads, keyDim, inner / valueHeads, eps), skipped);
+        for (int i = 0; i < blocks - skipped; i++) {
+            String deltaNet = "blk." + i + ".attn_qkv.weight";
+            String attention = "blk." + i + ".attn_q.weight";
+            boolean isDeltaNet = dims.containsKey(deltaNet);
+            boolean isAttention = dims.containsKey(attention);
+            if (isDeltaNet == isAttention) {
+                throw new GgufException(src, "layer " + i + (isDeltaNet ? " has both " : " has neither ") + deltaNet
+                        + (isDeltaNet ? " and " : " nor ") + attention + "; a qwen35 layer is DeltaNet or attention");
+            }
+            LayerKind expected = layout.kind(i);
+            if ((expected == LayerKind.DELTA_NET) != isDeltaNet) {
+                throw new GgufException(src, "layer " + i + " has " + (isDeltaNet ? deltaNet : attention) + " but "
+                        + p + "full_attention_interval = " + interval + " makes it "
+                        + (expected == LayerKind.DELTA_NET ? "a DeltaNet layer" : "a full-attention layer"));
+            }
+        }
+        return layout;
+    }
+
+    /** What mixes tokens in layer {@code layer}. */
+    public LayerKind layerKind(int layer) {
+        return hybrid.map(h -> h.kind(layer)).orElse(LayerKind.ATTENTION);
+    }
+
+    /** Layers that keep a KV cache. */
+    public int kvLayers() {
+        int n = 0;
+        for (int l = 0; l < layers; l++) {
+            n += layerKind(l).hasKvCache() ? 1 : 0;
+        }
+        return n;
+    }
+
+    private int firstAttentionLayer() {
+        for (int l = 0; l < layers; l++) {
+            if (layerKind(l).hasKvCache()) {
+                return l;
+            }
+        }
+        throw new IllegalArgumentException("model " + name + " has no attention layer");
     }
 
     private void expectTensor(String src, Map<String, long[]> dims, String tensor, String formula, long... expected) {
@@ -180,22 +273,44 @@ public record ModelConfig(String name, Architecture architecture, int layers, in
         return new AttentionShape(heads, kvHeads, headDim, attentionScale);
     }
 
-    /** KV-cache bytes per token over all layers, float32 keys and values. */
+    /** KV-cache bytes per token over the attention layers, float32 keys and values. */
     public long kvBytesPerToken() {
-        return (long) layers * 2 * kvDim() * Float.BYTES;
+        return (long) kvLayers() * 2 * kvDim() * Float.BYTES;
+    }
+
+    /** Bytes of one sequence's recurrent and convolution state over the DeltaNet layers; 0 for a dense model. */
+    public long recurrentStateBytes() {
+        return hybrid.map(h -> (long) (layers - kvLayers()) * (h.deltaNet().stateSize() + h.convStateSize())
+                * Float.BYTES).orElse(0L);
     }
 
     /** Number of weights, counting a tied embedding once; biases and norm vectors included. */
     public long parameterCount() {
         long e = embeddingDim;
-        long perLayer = 2 * e                                        // attn_norm, ffn_norm
-                + e * queryDim() + 2 * e * kvDim() + queryDim() * e  // q, k, v, output
-                + 3 * e * ffnDim                                     // gate, up, down
+        long common = 2 * e + 3 * e * ffnDim;                        // attn_norm, ffn_norm; gate, up, down
+        long attention = e * queryDim() + 2 * e * kvDim() + queryDim() * e  // q, k, v, output
                 + (architecture.qkNorm() ? 2L * headDim : 0)
                 + (attentionBias ? queryDim() + 2L * kvDim() : 0);
-        return (long) vocabSize * e * (tiedOutput ? 1 : 2)
+        long total = (long) vocabSize * e * (tiedOutput ? 1 : 2)
                 + (outputBias ? vocabSize : 0)
-                + e                                                   // output_norm
-                + layers * perLayer;
+                + e;                                                  // output_norm
+        for (int l = 0; l < layers; l++) {
+            total += common + switch (layerKind(l)) {
+                case ATTENTION -> attention;
+                case GATED_ATTENTION -> attention + e * queryDim();  // the gate half of attn_q
+                case DELTA_NET -> deltaNetParameters();
+            };
+        }
+        return total;
+    }
+
+    private long deltaNetParameters() {
+        HybridLayout h = hybrid.orElseThrow();
+        DeltaNetShape s = h.deltaNet();
+        long e = embeddingDim;
+        return e * s.channels() + e * s.valueWidth()                 // qkv, z gate
+                + 2 * e * s.valueHeads() + 2L * s.valueHeads()        // alpha, beta; A, dt bias
+                + (long) s.channels() * h.convKernel()                // conv
+                + s.valueDim() + (long) s.valueWidth() * e;           // norm, out
     }
 }

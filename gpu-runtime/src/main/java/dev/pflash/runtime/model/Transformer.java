@@ -2,6 +2,7 @@ package dev.pflash.runtime.model;
 
 import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.Backend;
+import dev.pflash.runtime.backend.DeltaNetShape;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.RotaryEmbedding;
 import dev.pflash.runtime.gguf.ModelFile;
@@ -10,13 +11,15 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A decoder-only transformer (qwen3, llama, qwen2) whose forward pass runs as backend ops. Tokens
+ * A decoder-only transformer (qwen3, llama, qwen2, and the qwen35 hybrid whose blocks mix tokens by
+ * gated attention or Gated DeltaNet) whose forward pass runs as backend ops. Tokens
  * go through in chunks of at most {@link #chunkSize()}: each chunk is one matrix-times-matrix
  * prefill step, so activation memory stays bounded however long the prompt. A transformer keeps
  * no state between calls; each sequence has its own {@link KvCache}, which only one call may use
@@ -40,12 +43,20 @@ public final class Transformer implements AutoCloseable {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunk size must be >= 1, got " + chunkSize);
         }
+        requireLayerSupport(config, backend);
         this.config = config;
         this.weights = weights;
         this.backend = backend;
         this.chunkSize = chunkSize;
         this.rope = rotaryEmbedding(config, weights);
         this.attention = config.attentionShape();
+    }
+
+    private static void requireLayerSupport(ModelConfig config, Backend backend) {
+        if (config.hybrid().isPresent() && !backend.runsHybridLayers()) {
+            throw new IllegalStateException("model " + config.name() + " has Gated DeltaNet layers (qwen35), which the "
+                    + backend.name() + " backend does not run yet; use --backend=cpu");
+        }
     }
 
     /**
@@ -81,6 +92,7 @@ public final class Transformer implements AutoCloseable {
     public static Transformer load(ModelFile file, Backend backend, int chunkSize) {
         long t0 = System.nanoTime();
         ModelConfig config = ModelConfig.fromMetadata(file.metadata(), file);
+        requireLayerSupport(config, backend);
         Weights weights = Weights.load(file, config, backend);
         Transformer t = new Transformer(config, weights, backend, chunkSize);
         LOG.info("Loaded {} ({}, {} layers, E={}, H={}/{}, D={}, vocab {}, context {}, {} parameters) on {} in {} ms",
@@ -104,6 +116,16 @@ public final class Transformer implements AutoCloseable {
 
     public int chunkSize() {
         return chunkSize;
+    }
+
+    /**
+     * Positions at which a sequence may stop and resume (after a prefix cache hit, say) with its
+     * DeltaNet layers chunking tokens exactly as in one unbroken prefill: chunks of
+     * {@link DeltaNetShape#CHUNK} start at every multiple of it when the chunk size is a multiple
+     * of it, else at every multiple of the chunk size.
+     */
+    public int resumeAlignment() {
+        return chunkSize % DeltaNetShape.CHUNK == 0 ? DeltaNetShape.CHUNK : chunkSize;
     }
 
     /** An empty KV cache for one sequence of this model. */
@@ -359,51 +381,107 @@ public final class Transformer implements AutoCloseable {
             starts[i] = segments.get(i).cache().length();
         }
         int e = config.embeddingDim();
-        int d = config.headDim();
-        int h = config.heads();
-        int kv = config.kvHeads();
         float eps = config.rmsEps();
 
         backend.embed(weights.tokenEmbedding(), tokens, a.x);
         for (int l = 0; l < config.layers(); l++) {
-            LayerWeights w = weights.layer(l);
+            BlockWeights block = weights.block(l);
 
-            // Attention: x += Wo · attention(rope(norm(Wq·h)), rope(norm(Wk·h)), Wv·h), h = rmsnorm(x).
-            backend.rmsNorm(a.x, w.attentionNorm(), n, e, eps, a.normed);
-            backend.matmul(w.query(), a.normed, n, a.q);
-            backend.matmul(w.key(), a.normed, n, a.k);
-            backend.matmul(w.value(), a.normed, n, a.v);
-            w.queryBias().ifPresent(b -> backend.addBias(a.q, b, n, config.queryDim()));
-            w.keyBias().ifPresent(b -> backend.addBias(a.k, b, n, config.kvDim()));
-            w.valueBias().ifPresent(b -> backend.addBias(a.v, b, n, config.kvDim()));
-            w.queryNorm().ifPresent(g -> backend.rmsNorm(a.q, g, n * h, d, eps, a.q));
-            w.keyNorm().ifPresent(g -> backend.rmsNorm(a.k, g, n * kv, d, eps, a.k));
-            backend.rope(a.q, n, h, d, positions, rope);
-            backend.rope(a.k, n, kv, d, positions, rope);
-            for (int i = 0; i < starts.length; i++) {
-                Segment s = segments.get(i);
-                int kvRows = s.offset() * config.kvDim();
-                int qRows = s.offset() * config.queryDim();
-                s.cache().store(l, a.k.slice(kvRows, s.count() * config.kvDim()),
-                        a.v.slice(kvRows, s.count() * config.kvDim()), starts[i], s.count());
-                backend.attention(a.q.slice(qRows, s.count() * config.queryDim()), s.cache().keys(l),
-                        s.cache().values(l), s.count(), starts[i], attention,
-                        a.attended.slice(qRows, s.count() * config.queryDim()));
+            // Token mixing: x += Mixer(h), h = rmsnorm(x); the mixer leaves its output in a.projected.
+            backend.rmsNorm(a.x, block.attentionNorm(), n, e, eps, a.normed);
+            if (block instanceof LayerWeights w) {
+                attention(l, w, segments, starts, positions, a);
+            } else {
+                deltaNet(l, (DeltaNetWeights) block, segments, n, a);
             }
-            backend.matmul(w.attentionOutput(), a.attended, n, a.projected);
             backend.add(a.x, a.projected, n * e);
 
             // Feed-forward: x += Wdown · (silu(Wgate·h) * Wup·h), h = rmsnorm(x).
-            backend.rmsNorm(a.x, w.ffnNorm(), n, e, eps, a.normed);
-            backend.matmul(w.ffnGate(), a.normed, n, a.gate);
-            backend.matmul(w.ffnUp(), a.normed, n, a.up);
+            backend.rmsNorm(a.x, block.ffnNorm(), n, e, eps, a.normed);
+            backend.matmul(block.ffnGate(), a.normed, n, a.gate);
+            backend.matmul(block.ffnUp(), a.normed, n, a.up);
             backend.swiglu(a.gate, a.up, n * config.ffnDim(), a.gate);
-            backend.matmul(w.ffnDown(), a.gate, n, a.projected);
+            backend.matmul(block.ffnDown(), a.gate, n, a.projected);
             backend.add(a.x, a.projected, n * e);
         }
         for (Segment s : segments) {
             s.cache().commit(s.count());
         }
+    }
+
+    /**
+     * Attention of layer {@code l} over the chunk in {@code a.normed}: projections, q/k norm, RoPE,
+     * each segment's keys and values into its cache and attention over that cache, output
+     * projection into {@code a.projected}. A gated layer's q projection carries each head's sigmoid
+     * output gate beside its queries.
+     */
+    private void attention(int l, LayerWeights w, List<Segment> segments, int[] starts, int[] positions,
+            Activations a) {
+        int n = positions.length;
+        int d = config.headDim();
+        int h = config.heads();
+        int kv = config.kvHeads();
+        float eps = config.rmsEps();
+        boolean gated = config.layerKind(l) == LayerKind.GATED_ATTENTION;
+        if (gated) {
+            backend.matmul(w.query(), a.normed, n, a.queryAndGate);
+            backend.split(a.queryAndGate, n * h, d, d, a.q, a.outputGate);
+        } else {
+            backend.matmul(w.query(), a.normed, n, a.q);
+        }
+        backend.matmul(w.key(), a.normed, n, a.k);
+        backend.matmul(w.value(), a.normed, n, a.v);
+        w.queryBias().ifPresent(b -> backend.addBias(a.q, b, n, config.queryDim()));
+        w.keyBias().ifPresent(b -> backend.addBias(a.k, b, n, config.kvDim()));
+        w.valueBias().ifPresent(b -> backend.addBias(a.v, b, n, config.kvDim()));
+        w.queryNorm().ifPresent(g -> backend.rmsNorm(a.q, g, n * h, d, eps, a.q));
+        w.keyNorm().ifPresent(g -> backend.rmsNorm(a.k, g, n * kv, d, eps, a.k));
+        backend.rope(a.q, n, h, d, positions, rope);
+        backend.rope(a.k, n, kv, d, positions, rope);
+        for (int i = 0; i < starts.length; i++) {
+            Segment s = segments.get(i);
+            int kvRows = s.offset() * config.kvDim();
+            int qRows = s.offset() * config.queryDim();
+            s.cache().store(l, a.k.slice(kvRows, s.count() * config.kvDim()),
+                    a.v.slice(kvRows, s.count() * config.kvDim()), starts[i], s.count());
+            backend.attention(a.q.slice(qRows, s.count() * config.queryDim()), s.cache().keys(l),
+                    s.cache().values(l), s.count(), starts[i], attention,
+                    a.attended.slice(qRows, s.count() * config.queryDim()));
+        }
+        if (gated) {
+            backend.sigmoidMul(a.attended, a.outputGate, n * config.queryDim());
+        }
+        backend.matmul(w.attentionOutput(), a.attended, n, a.projected);
+    }
+
+    /**
+     * Gated DeltaNet layer {@code l} over the chunk in {@code a.normed}: projections and gates for
+     * all rows at once; the convolution and the delta rule per segment, each on its own sequence's
+     * state; the gated norm and the output projection into {@code a.projected}.
+     */
+    private void deltaNet(int l, DeltaNetWeights w, List<Segment> segments, int n, Activations a) {
+        HybridLayout layout = config.hybrid().orElseThrow();
+        DeltaNetShape shape = layout.deltaNet();
+        int channels = shape.channels();
+        int heads = shape.valueHeads();
+        int width = shape.valueWidth();
+        backend.matmul(w.qkv(), a.normed, n, a.mixed);
+        backend.matmul(w.gate(), a.normed, n, a.z);
+        backend.matmul(w.alpha(), a.normed, n, a.decay);
+        backend.matmul(w.beta(), a.normed, n, a.beta);
+        backend.deltaNetGates(a.decay, a.beta, w.dtBias(), w.ssmA(), n, heads);
+        for (Segment s : segments) {
+            RecurrentState state = s.cache().recurrent().orElseThrow();
+            int o = s.offset();
+            int count = s.count();
+            backend.causalConvSilu(a.mixed.slice(o * channels, count * channels), count, channels, w.conv(),
+                    layout.convKernel(), state.conv(l), a.convolved.slice(o * channels, count * channels));
+            backend.deltaNet(a.convolved.slice(o * channels, count * channels),
+                    a.decay.slice(o * heads, count * heads), a.beta.slice(o * heads, count * heads), count, shape,
+                    state.ssm(l), a.mixedOut.slice(o * width, count * width));
+        }
+        backend.rmsNormGated(a.mixedOut, w.ssmNorm(), a.z, n * heads, shape.valueDim(), config.rmsEps(), a.mixedOut);
+        backend.matmul(w.ssmOut(), a.mixedOut, n, a.projected);
     }
 
     /** Rows {@code offset .. offset + count} of a packed chunk, which belong to the sequence of {@code cache}. */
@@ -445,6 +523,15 @@ public final class Transformer implements AutoCloseable {
         final DeviceBuffer projected;
         final DeviceBuffer gate;
         final DeviceBuffer up;
+        // Hybrid (qwen35) layers only; null for a model of plain attention layers.
+        final DeviceBuffer queryAndGate;
+        final DeviceBuffer outputGate;
+        final DeviceBuffer mixed;
+        final DeviceBuffer convolved;
+        final DeviceBuffer z;
+        final DeviceBuffer decay;
+        final DeviceBuffer beta;
+        final DeviceBuffer mixedOut;
         private DeviceBuffer logits;
 
         Activations(int tokens) {
@@ -458,6 +545,15 @@ public final class Transformer implements AutoCloseable {
             projected = backend.allocate(tokens * e);
             gate = backend.allocate(tokens * config.ffnDim());
             up = backend.allocate(tokens * config.ffnDim());
+            DeltaNetShape dn = config.hybrid().map(HybridLayout::deltaNet).orElse(null);
+            queryAndGate = dn == null ? null : backend.allocate(tokens * 2 * config.queryDim());
+            outputGate = dn == null ? null : backend.allocate(tokens * config.queryDim());
+            mixed = dn == null ? null : backend.allocate(tokens * dn.channels());
+            convolved = dn == null ? null : backend.allocate(tokens * dn.channels());
+            z = dn == null ? null : backend.allocate(tokens * dn.valueWidth());
+            decay = dn == null ? null : backend.allocate(tokens * dn.valueHeads());
+            beta = dn == null ? null : backend.allocate(tokens * dn.valueHeads());
+            mixedOut = dn == null ? null : backend.allocate(tokens * dn.valueWidth());
         }
 
         /** A logits buffer for {@code count} tokens, allocated on first use. */
@@ -473,7 +569,8 @@ public final class Transformer implements AutoCloseable {
 
         @Override
         public void close() {
-            Stream.of(x, normed, q, k, v, attended, projected, gate, up).forEach(DeviceBuffer::close);
+            Stream.of(x, normed, q, k, v, attended, projected, gate, up, queryAndGate, outputGate, mixed, convolved, z,
+                    decay, beta, mixedOut).filter(Objects::nonNull).forEach(DeviceBuffer::close);
             if (logits != null) {
                 logits.close();
             }

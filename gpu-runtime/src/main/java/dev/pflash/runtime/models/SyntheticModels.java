@@ -103,7 +103,7 @@ public final class SyntheticModels {
                     + p.vocab());
         }
         Map<String, GgufValue> md = new LinkedHashMap<>();
-        String arch = "qwen3";
+        String arch = p.isHybrid() ? "qwen35" : "qwen3";
         md.put("general.architecture", GgufValue.ofString(arch));
         md.put("general.name", GgufValue.ofString(name));
         md.putAll(new java.util.TreeMap<>(extraMetadata));
@@ -117,6 +117,18 @@ public final class SyntheticModels {
         md.put(arch + ".attention.value_length", GgufValue.ofUInt32(p.headDim()));
         md.put(arch + ".rope.freq_base", GgufValue.ofFloat32(1_000_000f));
         md.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-6f));
+        if (p.isHybrid()) {
+            SyntheticPreset.Hybrid h = p.hybrid();
+            md.put(arch + ".rope.freq_base", GgufValue.ofFloat32(10_000_000f));
+            md.put(arch + ".rope.dimension_count", GgufValue.ofUInt32(h.ropeDims()));
+            md.put(arch + ".rope.dimension_sections", GgufValue.ofInt32s(List.of(11, 11, 10, 0)));
+            md.put(arch + ".full_attention_interval", GgufValue.ofUInt32(h.interval()));
+            md.put(arch + ".ssm.conv_kernel", GgufValue.ofUInt32(h.convKernel()));
+            md.put(arch + ".ssm.group_count", GgufValue.ofUInt32(h.keyHeads()));
+            md.put(arch + ".ssm.state_size", GgufValue.ofUInt32(h.keyDim()));
+            md.put(arch + ".ssm.time_step_rank", GgufValue.ofUInt32(h.valueHeads()));
+            md.put(arch + ".ssm.inner_size", GgufValue.ofUInt32(h.valueHeads() * h.valueDim()));
+        }
         vocabulary.writeTo(md::put);
 
         List<TensorSpec> specs = tensorSpecs(p, types);
@@ -144,7 +156,7 @@ public final class SyntheticModels {
     }
 
     /** A vocabulary of the 256 byte tokens, the Qwen special tokens, and unused fillers up to {@code size}. */
-    static Vocabulary byteLevelVocabulary(int size) {
+    public static Vocabulary byteLevelVocabulary(int size) {
         String[] tokens = new String[size];
         int[] types = new int[size];
         char[] byteChars = ByteLevelCodec.byteCharsInVocabularyOrder();
@@ -176,9 +188,24 @@ public final class SyntheticModels {
         // Embedding rows of RMS 2/sqrt(E): as a (tied) LM head they give logits of standard
         // deviation about 2, so sampling from a random model is not one token over and over.
         out.add(new TensorSpec("token_embd.weight", types.embedding(p.tiedOutput()), new long[] {e, p.vocab()},
-                (float) (2 * Math.sqrt(3.0 / e))));
+                (float) (2 * Math.sqrt(3.0 / e)), 0f));
+        int attentionLayer = 0;
+        int attentionLayers = p.isHybrid() ? p.layers() / p.hybrid().interval() : p.layers();
         for (int l = 0; l < p.layers(); l++) {
             String b = "blk." + l + ".";
+            if (p.isHybrid()) {
+                out.add(TensorSpec.norm(b + "attn_norm.weight", e));
+                if ((l + 1) % p.hybrid().interval() == 0) {
+                    gatedAttention(out, b, p, types, attentionLayer++, attentionLayers);
+                } else {
+                    deltaNet(out, b, p, types);
+                }
+                out.add(TensorSpec.norm(b + "post_attention_norm.weight", e));
+                out.add(TensorSpec.matrix(b + "ffn_gate.weight", types.attention(), e, f));
+                out.add(TensorSpec.matrix(b + "ffn_up.weight", types.attention(), e, f));
+                out.add(TensorSpec.matrix(b + "ffn_down.weight", types.upgraded(l, p.layers()), f, e));
+                continue;
+            }
             out.add(TensorSpec.norm(b + "attn_norm.weight", e));
             out.add(TensorSpec.matrix(b + "attn_q.weight", types.attention(), e, qDim));
             out.add(TensorSpec.matrix(b + "attn_k.weight", types.attention(), e, kvDim));
@@ -198,15 +225,56 @@ public final class SyntheticModels {
         return out;
     }
 
-    /** One tensor to create: ne0-first dims; {@code scale} is the weights' magnitude. */
-    record TensorSpec(String name, GgmlType type, long[] dims, float scale) {
+    /**
+     * qwen35 gated attention: q packed with its gate; attn_v upgraded by its index among the
+     * attention layers, as llama.cpp counts attn_v tensors.
+     */
+    private static void gatedAttention(List<TensorSpec> out, String b, SyntheticPreset p, WeightTypes types,
+            int index, int count) {
+        long e = p.embedding();
+        long qDim = (long) p.heads() * p.headDim();
+        long kvDim = (long) p.kvHeads() * p.headDim();
+        out.add(TensorSpec.matrix(b + "attn_q.weight", types.attention(), e, 2 * qDim));
+        out.add(TensorSpec.matrix(b + "attn_k.weight", types.attention(), e, kvDim));
+        out.add(TensorSpec.matrix(b + "attn_v.weight", types.upgraded(index, count), e, kvDim));
+        out.add(TensorSpec.norm(b + "attn_q_norm.weight", p.headDim()));
+        out.add(TensorSpec.norm(b + "attn_k_norm.weight", p.headDim()));
+        out.add(TensorSpec.matrix(b + "attn_output.weight", types.attention(), qDim, e));
+    }
+
+    /**
+     * A Gated DeltaNet mixer. ssm_a = -1 and a zero dt bias give every head a decay of
+     * e^(-softplus(a)), between strong and none, as trained models have.
+     */
+    private static void deltaNet(List<TensorSpec> out, String b, SyntheticPreset p, WeightTypes types) {
+        SyntheticPreset.Hybrid h = p.hybrid();
+        long e = p.embedding();
+        long inner = (long) h.valueHeads() * h.valueDim();
+        out.add(TensorSpec.matrix(b + "attn_qkv.weight", types.fusedQkv(), e, h.channels()));
+        out.add(TensorSpec.matrix(b + "attn_gate.weight", types.attention(), e, inner));
+        out.add(TensorSpec.matrix(b + "ssm_alpha.weight", types.gateProjection(), e, h.valueHeads()));
+        out.add(TensorSpec.matrix(b + "ssm_beta.weight", types.gateProjection(), e, h.valueHeads()));
+        out.add(new TensorSpec(b + "ssm_conv1d.weight", GgmlType.F32, new long[] {h.convKernel(), h.channels()},
+                (float) Math.sqrt(3.0 / h.convKernel()), 0f));
+        out.add(TensorSpec.constant(b + "ssm_a", h.valueHeads(), -1f));
+        out.add(TensorSpec.constant(b + "ssm_dt.bias", h.valueHeads(), 0f));
+        out.add(TensorSpec.norm(b + "ssm_norm.weight", h.valueDim()));
+        out.add(TensorSpec.matrix(b + "ssm_out.weight", types.attention(), inner, e));
+    }
+
+    /** One tensor to create: ne0-first dims; {@code scale} is the weights' magnitude, 0 for all {@code constant}. */
+    record TensorSpec(String name, GgmlType type, long[] dims, float scale, float constant) {
         static TensorSpec norm(String name, long n) {
-            return new TensorSpec(name, GgmlType.F32, new long[] {n}, 0f);
+            return constant(name, n, 1f);
+        }
+
+        static TensorSpec constant(String name, long n, float value) {
+            return new TensorSpec(name, GgmlType.F32, new long[] {n}, 0f, value);
         }
 
         /** Uniform weights of variance 1/cols keep activations of order one through the layers. */
         static TensorSpec matrix(String name, GgmlType type, long cols, long rows) {
-            return new TensorSpec(name, type, new long[] {cols, rows}, (float) Math.sqrt(3.0 / cols));
+            return new TensorSpec(name, type, new long[] {cols, rows}, (float) Math.sqrt(3.0 / cols), 0f);
         }
     }
 
@@ -214,7 +282,7 @@ public final class SyntheticModels {
         void run() {
             if (spec.scale == 0f) {
                 for (int i = 0; i < elements; i++) {
-                    piece.putFloat(i * 4, 1f);
+                    piece.putFloat(i * 4, spec.constant);
                 }
             } else {
                 Quantize.fillRandom(spec.type, piece, elements, new SplittableRandom(0x5EEDL * 1_000_003L + index),

@@ -10,7 +10,28 @@ import java.util.Map;
  * model's. Numbers for the Qwen3 presets: GGUF-QWEN3.md section 6.
  */
 public record SyntheticPreset(String name, int layers, int embedding, int feedForward, int heads, int kvHeads,
-        int headDim, int vocab, int contextLength, boolean tiedOutput) {
+        int headDim, int vocab, int contextLength, boolean tiedOutput, Hybrid hybrid) {
+
+    /**
+     * The qwen35 part of a hybrid preset (QWEN35-HYBRID.md): full attention every
+     * {@code interval}-th layer rotating {@code ropeDims} of each head, Gated DeltaNet elsewhere.
+     */
+    public record Hybrid(int interval, int ropeDims, int keyHeads, int valueHeads, int keyDim, int valueDim,
+            int convKernel) {
+        int channels() {
+            return 2 * keyHeads * keyDim + valueHeads * valueDim;
+        }
+    }
+
+    /** A dense (qwen3) preset. */
+    public SyntheticPreset(String name, int layers, int embedding, int feedForward, int heads, int kvHeads,
+            int headDim, int vocab, int contextLength, boolean tiedOutput) {
+        this(name, layers, embedding, feedForward, heads, kvHeads, headDim, vocab, contextLength, tiedOutput, null);
+    }
+
+    public boolean isHybrid() {
+        return hybrid != null;
+    }
 
     private static final Map<String, SyntheticPreset> PRESETS = new LinkedHashMap<>();
 
@@ -26,6 +47,14 @@ public record SyntheticPreset(String name, int layers, int embedding, int feedFo
         // multiple of 256, so that the K-quant types apply.
         add(new SyntheticPreset("cpu-target", 4, 512, 1536, 8, 4, 64, 32768, 131072, false));
         add(new SyntheticPreset("cpu-drafter", 2, 256, 768, 4, 2, 64, 32768, 131072, true));
+        // Qwen3.6-27B (same shapes as Qwen3.5-27B): 48 DeltaNet and 16 gated attention layers.
+        add(new SyntheticPreset("qwen3.6-27b", 64, 5120, 17408, 24, 4, 256, 248320, 262144, false,
+                new Hybrid(4, 64, 16, 48, 128, 128, 4)));
+        // A CPU-sized hybrid with the 27B's proportions (3 DeltaNet layers to 1 attention, a quarter
+        // of each head rotated, 2 value heads per key head); the vocabulary of cpu-drafter, so the
+        // pair shares token ids.
+        add(new SyntheticPreset("qwen35-small", 8, 512, 1536, 4, 2, 128, 32768, 131072, false,
+                new Hybrid(4, 32, 4, 8, 64, 64, 4)));
     }
 
     private static void add(SyntheticPreset p) {

@@ -54,6 +54,16 @@ record WeightTypes(GgmlType base, boolean q4kmRecipe) {
         return q4kmRecipe && tied ? GgmlType.Q6_K : base;
     }
 
+    /** The fused q/k/v projection of a DeltaNet layer: llama.cpp's Q4_K_M gives attn_qkv Q5_K. */
+    GgmlType fusedQkv() {
+        return q4kmRecipe ? GgmlType.Q5_K : base;
+    }
+
+    /** The per-head decay and beta projections of a DeltaNet layer (a few rows): Q8_0 in the recipe, a guess. */
+    GgmlType gateProjection() {
+        return q4kmRecipe ? GgmlType.Q8_0 : base;
+    }
+
     GgmlType upgraded(int layer, int layers) {
         return q4kmRecipe && useMoreBits(layer, layers) ? GgmlType.Q6_K : base;
     }

@@ -5,6 +5,7 @@ import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.PflashOps;
 import dev.pflash.runtime.engine.BodySelection;
 import dev.pflash.runtime.engine.CompressionSettings;
+import dev.pflash.runtime.gguf.GgufException;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.model.ModelConfig;
 import dev.pflash.runtime.model.Weights;
@@ -51,6 +52,11 @@ public final class SpeculativePrefill implements AutoCloseable {
      */
     public static SpeculativePrefill open(ModelFile drafterFile, Backend backend, Tokenizer target) {
         ModelConfig config = ModelConfig.fromMetadata(drafterFile.metadata(), drafterFile);
+        if (config.hybrid().isPresent()) {
+            // The drafter scores with every layer's attention; DeltaNet layers have none.
+            throw new GgufException(drafterFile.name(), "a " + config.architecture().key() + " hybrid model cannot be"
+                    + " the PFlash drafter; use a small dense Qwen3 model (e.g. Qwen3-0.6B)");
+        }
         Tokenizer drafterTokenizer = Tokenizer.fromMetadata(drafterFile.metadata());
         VocabularyBridge bridge = VocabularyBridge.sameVocabulary(target, drafterTokenizer) ? null
                 : new VocabularyBridge(target, drafterTokenizer);

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * The regex that cuts text into pieces before BPE (merges never cross a piece boundary), one
  * constant per {@code tokenizer.ggml.pre} family that llama.cpp handles the same way.
  *
- * <p>Both patterns are the Hugging Face originals with the case-insensitive contraction group
+ * <p>The patterns are the Hugging Face originals with the case-insensitive contraction group
  * spelled out, as llama.cpp writes them. They are compiled with
  * {@link Pattern#UNICODE_CHARACTER_CLASS} so that {@code \s} is Unicode white space, not only
  * ASCII. The last alternative {@code \s+} matches anything the others leave, so consecutive
@@ -18,12 +18,18 @@ import java.util.regex.Pattern;
  */
 public enum PreTokenizer {
     /** Qwen2, Qwen2.5, Qwen3: digits one by one; BOS not added by default. */
-    QWEN2("qwen2", List.of("qwen2", "deepseek-r1-qwen", "megrez"), "\\p{N}", false, false),
+    QWEN2("qwen2", List.of("qwen2", "deepseek-r1-qwen", "megrez"), "\\p{L}", "\\p{N}", false, false),
+    /**
+     * Qwen3.5, Qwen3.6: as qwen2, but combining marks ({@code \p{M}}) belong to words: a letter
+     * run takes the marks inside and after it, and marks never start a punctuation run.
+     */
+    QWEN35("qwen35", List.of("qwen35"), "\\p{L}\\p{M}", "\\p{N}", false, false),
     /**
      * Llama-3: digits in groups of up to three; BOS added by default; a piece that is itself a
      * vocabulary entry is emitted whole, without BPE ("ignore_merges").
      */
-    LLAMA_BPE("llama-bpe", List.of("llama-bpe", "llama3", "llama-v3", "falcon3"), "\\p{N}{1,3}", true, true);
+    LLAMA_BPE("llama-bpe", List.of("llama-bpe", "llama3", "llama-v3", "falcon3"), "\\p{L}", "\\p{N}{1,3}", true,
+            true);
 
     private static final String CONTRACTIONS = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])";
 
@@ -33,14 +39,15 @@ public enum PreTokenizer {
     private final boolean addBosByDefault;
     private final boolean ignoresMerges;
 
-    PreTokenizer(String ggufName, List<String> ggufAliases, String digits, boolean addBosByDefault,
+    /** @param word the classes a word is made of (inside a character class) */
+    PreTokenizer(String ggufName, List<String> ggufAliases, String word, String digits, boolean addBosByDefault,
                  boolean ignoresMerges) {
         this.ggufName = ggufName;
         this.ggufAliases = ggufAliases;
         this.pattern = Pattern.compile(CONTRACTIONS
-                + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
+                + "|[^\\r\\n\\p{L}\\p{N}]?[" + word + "]+"
                 + "|" + digits
-                + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
+                + "| ?[^\\s" + word + "\\p{N}]+[\\r\\n]*"
                 + "|\\s*[\\r\\n]+"
                 + "|\\s+(?!\\S)"
                 + "|\\s+", Pattern.UNICODE_CHARACTER_CLASS);

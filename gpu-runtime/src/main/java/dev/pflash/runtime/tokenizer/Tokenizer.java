@@ -132,7 +132,12 @@ public final class Tokenizer {
      * writes {@code <|begin_of_text|>} itself does not get a second one).
      */
     public int[] encodeWithBos(String text) {
-        int[] ids = encode(text, true);
+        return encodeWithBos(text, true);
+    }
+
+    /** {@link #encodeWithBos(String)} with the {@code parseSpecial} choice of {@link #encode(String, boolean)}. */
+    public int[] encodeWithBos(String text, boolean parseSpecial) {
+        int[] ids = encode(text, parseSpecial);
         int bos = vocabulary.bosId();
         if (!vocabulary.addBos() || bos == Vocabulary.NO_TOKEN || (ids.length > 0 && ids[0] == bos)) {
             return ids;

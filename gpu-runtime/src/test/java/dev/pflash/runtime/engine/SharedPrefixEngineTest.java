@@ -88,7 +88,7 @@ class SharedPrefixEngineTest {
         }
 
         for (int i = 0; i < prompts.size(); i++) {
-            int[] expected = naiveGreedy(prompts.get(i), 8);
+            int[] expected = naiveGreedy(off, prompts.get(i), 8);
             assertThat(cacheOff.get(i).generatedTokens()).as("cache off, prompt " + i).containsExactly(expected);
             assertThat(cold.get(i).generatedTokens()).as("cold cache, prompt " + i).containsExactly(expected);
             assertThat(warm.get(i).generatedTokens()).as("warm cache, prompt " + i).containsExactly(expected);
@@ -226,18 +226,19 @@ class SharedPrefixEngineTest {
                 .containsExactly(List.of(0, 2), List.of(3), List.of(4), List.of(1));
     }
 
-    private static int[] naiveGreedy(Prompt prompt, int maxNewTokens) {
+    /** Greedy tokens of {@code engine}'s target for the prompt prefilled alone, from scratch, in one call. */
+    static int[] naiveGreedy(LocalEngine engine, Prompt prompt, int maxNewTokens) {
         int[] out = new int[maxNewTokens];
         int n = 0;
-        try (KvCache cache = off.target().newCache()) {
-            float[] logits = off.target().prefill(cache, prompt.allTokens());
+        try (KvCache cache = engine.target().newCache()) {
+            float[] logits = engine.target().prefill(cache, prompt.allTokens());
             while (n < maxNewTokens) {
                 int next = Sampler.argmax(logits);
-                if (off.tokenizer().isStopToken(next)) {
+                if (engine.tokenizer().isStopToken(next)) {
                     break;
                 }
                 out[n++] = next;
-                logits = off.target().prefill(cache, new int[] {next});
+                logits = engine.target().prefill(cache, new int[] {next});
             }
         }
         return Arrays.copyOf(out, n);

@@ -131,7 +131,7 @@ class ModelConfigTest {
         Map<String, GgufValue> md = qwen3Metadata();
         md.put("general.architecture", GgufValue.ofString("gemma3"));
         assertThatThrownBy(() -> read(md, qwen3Tensors())).isInstanceOf(GgufException.class)
-                .hasMessage("m.gguf: unsupported architecture gemma3; supported: qwen3, llama, qwen2");
+                .hasMessage("m.gguf: unsupported architecture gemma3; supported: qwen3, llama, qwen2, qwen35");
     }
 
     @Test

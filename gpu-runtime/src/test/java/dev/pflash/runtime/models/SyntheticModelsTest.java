@@ -82,6 +82,36 @@ class SyntheticModelsTest {
     }
 
     @Test
+    void qwen36PresetHasTheHybridShapesAndFitsItsMappedSize() {
+        List<SyntheticModels.TensorSpec> specs = specs("qwen3.6-27b", "Q4_K_M");
+        // Per DeltaNet layer 14 tensors, per attention layer 11, plus embedding, output norm and head.
+        assertThat(specs).hasSize(48 * 14 + 16 * 11 + 3);
+        Map<String, SyntheticModels.TensorSpec> byName = specs.stream()
+                .collect(Collectors.toMap(SyntheticModels.TensorSpec::name, Function.identity()));
+        assertThat(byName.get("blk.0.attn_qkv.weight").dims()).containsExactly(5120L, 10240L);
+        assertThat(byName.get("blk.0.attn_qkv.weight").type()).isEqualTo(GgmlType.Q5_K);
+        assertThat(byName.get("blk.0.ssm_conv1d.weight").dims()).containsExactly(4L, 10240L);
+        assertThat(byName.get("blk.3.attn_q.weight").dims()).containsExactly(5120L, 2L * 24 * 256);
+        assertThat(byName.get("output.weight").type()).isEqualTo(GgmlType.Q6_K);
+        assertThat(byName).doesNotContainKey("blk.0.attn_q.weight");
+        assertThat(parameters("qwen3.6-27b") / 1e9).isBetween(26.0, 28.0);
+        // The Q4_K_M tensor data a CPU run maps: about 16 GiB.
+        long bytes = specs.stream().mapToLong(s -> s.type().byteSize(s.dims()[0]) * (s.dims().length > 1 ? s.dims()[1] : 1))
+                .sum();
+        assertThat(bytes / (double) (1L << 30)).isBetween(15.0, 18.0);
+    }
+
+    @Test
+    void qwen35SmallLoadsAsAHybridModel() {
+        try (ModelFile m = SyntheticModels.open("synthetic:qwen35-small?ctx=256")) {
+            assertThat(m.metadata().getString("general.architecture")).isEqualTo("qwen35");
+            assertThat(m.metadata().getInt("qwen35.full_attention_interval")).isEqualTo(4);
+            assertThat(m.tensor("blk.0.ssm_a").toFloatArray()).containsOnly(-1f);
+            assertThat(m.tensor("blk.3.attn_q.weight").dims()).containsExactly(512L, 1024L);
+        }
+    }
+
+    @Test
     void contextLengthCanBeOverridden() {
         try (ModelFile m = SyntheticModels.open("synthetic:cpu-drafter?ctx=64")) {
             assertThat(m.metadata().getInt("qwen3.context_length")).isEqualTo(64);

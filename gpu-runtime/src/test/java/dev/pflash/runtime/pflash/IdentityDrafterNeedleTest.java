@@ -6,12 +6,21 @@ import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.engine.BodySelection;
 import dev.pflash.runtime.engine.CompressionSettings;
 import dev.pflash.runtime.engine.KeySpan;
+import dev.pflash.runtime.gguf.GgufFile;
+import dev.pflash.runtime.gguf.ModelFile;
+import dev.pflash.runtime.model.KvCache;
+import dev.pflash.runtime.model.LogitsMode;
+import dev.pflash.runtime.model.TinyHybridModel;
+import dev.pflash.runtime.model.Transformer;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -80,6 +89,41 @@ class IdentityDrafterNeedleTest {
         for (KeySpan other : selection.spans()) {
             if (other != needleSpan) {
                 assertThat(other.score()).as("span %s", other).isLessThan(needleSpan.score() / 1000);
+            }
+        }
+    }
+
+    /**
+     * With a hybrid (qwen35) target the drafter's selection is the same, and the target prefills the
+     * prefix, the kept body with the needle in it, and the suffix, in order, from position 0.
+     */
+    @Test
+    void aHybridTargetPrefillsTheNeedleThatTheDrafterFinds(@TempDir Path dir) {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int[] body = new int[4096];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = rnd.nextInt(FILLER);
+        }
+        int depth = 2900;
+        System.arraycopy(NEEDLE, 0, body, depth, NEEDLE.length);
+        CompressionSettings settings = CompressionSettings.defaults().withMode(CompressionSettings.Mode.ALWAYS)
+                .withLexicalAnchors(false);
+        BodySelection selection = pflash.select(PREFIX, body, SUFFIX, settings, 0.05, Integer.MAX_VALUE).selection();
+        int[] kept = Arrays.stream(selection.kept()).map(i -> body[i]).toArray();
+        int[] sequence = IntStream.concat(IntStream.concat(Arrays.stream(PREFIX), Arrays.stream(kept)),
+                Arrays.stream(SUFFIX)).toArray();
+        assertThat(Collections.indexOfSubList(Arrays.stream(sequence).boxed().toList(),
+                Arrays.stream(NEEDLE).boxed().toList())).as("the needle, whole, in what the target prefills")
+                .isBetween(PREFIX.length, PREFIX.length + kept.length - NEEDLE.length);
+
+        Path file = new TinyHybridModel(3, VOCAB).write(dir.resolve("hybrid-target.gguf"));
+        try (ModelFile target = GgufFile.open(file); Transformer t = Transformer.load(target, backend);
+                KvCache cache = t.newCache()) {
+            float[] logits = t.forward(cache, sequence, 0, LogitsMode.LAST);
+            assertThat(cache.length()).isEqualTo(sequence.length).isLessThan(body.length / 3);
+            assertThat(logits).hasSize(VOCAB);
+            for (float v : logits) {
+                assertThat(Float.isFinite(v)).isTrue();
             }
         }
     }

@@ -110,6 +110,31 @@ class PflashEngineTest {
     }
 
     @Test
+    void aHybridTargetPrefillsThePrefixTheKeptBodyAndTheSuffix() {
+        CompressionSettings always = CompressionSettings.defaults().withMode(Mode.ALWAYS).withKeepRatio(0.1)
+                .withForcedChunks(1, 1).withLexicalAnchors(false);
+        try (LocalEngine engine = LocalEngine.open(config("synthetic:qwen35-small?ctx=2048", BYTE_DRAFTER, always))) {
+            Prompt p = engine.tokenize("doc", text(1200));
+            EngineResult r = engine.generate(p, GenerationSettings.greedy(2));
+
+            int[] body = p.bodyTokens();
+            int[] kept = kept(r.keySpans());
+            assertThat(r.tokens().prefix()).isEqualTo(p.prefixTokens().length);
+            assertThat(r.tokens().suffix()).isEqualTo(p.suffixTokens().length);
+            assertThat(kept.length).isEqualTo(r.tokens().keptBody()).isPositive().isLessThan(body.length / 4);
+            int prefix = p.prefixTokens().length;
+            int[] sequence = new int[prefix + kept.length + p.suffixTokens().length];
+            System.arraycopy(p.prefixTokens(), 0, sequence, 0, prefix);
+            for (int i = 0; i < kept.length; i++) {
+                sequence[prefix + i] = body[kept[i]];
+            }
+            System.arraycopy(p.suffixTokens(), 0, sequence, prefix + kept.length, p.suffixTokens().length);
+            assertThat(r.generatedTokens()).containsExactly(
+                    greedy(engine, sequence, IntStream.range(0, sequence.length).toArray(), 2));
+        }
+    }
+
+    @Test
     void autoCompressesFromTheThresholdAndOffNever() {
         CompressionSettings auto = CompressionSettings.defaults().withThreshold(600).withForcedChunks(2, 4);
         try (LocalEngine engine = LocalEngine.open(config(DEMO_TARGET, DEMO_DRAFTER, auto))) {

@@ -83,7 +83,7 @@ class VocabularyTest {
         assertThatThrownBy(() -> read(kv))
                 .isInstanceOf(GgufException.class)
                 .hasMessage("model.gguf: tokenizer.ggml.pre is \"gpt-4o\", which is not supported; supported: "
-                        + "qwen2, deepseek-r1-qwen, megrez, llama-bpe, llama3, llama-v3, falcon3");
+                        + "qwen2, deepseek-r1-qwen, megrez, qwen35, llama-bpe, llama3, llama-v3, falcon3");
         kv.remove(Vocabulary.KEY_PRE);
         assertThatThrownBy(() -> read(kv)).hasMessageStartingWith("model.gguf: missing tokenizer.ggml.pre; supported: qwen2");
     }

@@ -2,6 +2,7 @@ package dev.pflash.runtime.backend.cpu;
 
 import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.Backend;
+import dev.pflash.runtime.backend.DeltaNetShape;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.RopeStyle;
@@ -249,6 +250,79 @@ public final class CpuBackend implements Backend {
         requireSize("attention output", ob, (long) tokens * shape.queryDim());
         CpuAttention.run(pool, scratch, qb.data, qb.offset, kb.data, kb.offset, vb.data, vb.offset, tokens, firstIndex,
                 shape, ob.data, ob.offset);
+    }
+
+    // ---- qwen35 hybrid layers: loops in CpuHybridOps, the delta rule in CpuDeltaNet
+
+    @Override
+    public boolean runsHybridLayers() {
+        return true;
+    }
+
+    @Override
+    public void split(DeviceBuffer packed, int rows, int first, int second, DeviceBuffer a, DeviceBuffer b) {
+        CpuBuffer p = cpu(packed);
+        requireSize("split input", p, (long) rows * (first + second));
+        requireSize("split first output", cpu(a), (long) rows * first);
+        requireSize("split second output", cpu(b), (long) rows * second);
+        CpuHybridOps.split(p, rows, first, second, cpu(a), cpu(b));
+    }
+
+    @Override
+    public void sigmoidMul(DeviceBuffer x, DeviceBuffer gate, int n) {
+        requireSize("sigmoidMul target", cpu(x), n);
+        requireSize("sigmoidMul gate", cpu(gate), n);
+        CpuHybridOps.sigmoidMul(cpu(x), cpu(gate), n);
+    }
+
+    @Override
+    public void causalConvSilu(DeviceBuffer x, int tokens, int channels, DeviceBuffer weight, int kernel,
+            DeviceBuffer state, DeviceBuffer out) {
+        if (kernel < 1) {
+            throw new IllegalArgumentException("convolution kernel must be >= 1, got " + kernel);
+        }
+        requireSize("convolution input", cpu(x), (long) tokens * channels);
+        requireSize("convolution weight", cpu(weight), (long) channels * kernel);
+        requireSize("convolution state", cpu(state), (long) (kernel - 1) * channels);
+        requireSize("convolution output", cpu(out), (long) tokens * channels);
+        CpuHybridOps.causalConvSilu(cpu(x), tokens, channels, cpu(weight), kernel, cpu(state), cpu(out));
+    }
+
+    @Override
+    public void deltaNetGates(DeviceBuffer alpha, DeviceBuffer beta, DeviceBuffer dtBias, DeviceBuffer a, int tokens,
+            int heads) {
+        requireSize("DeltaNet alpha", cpu(alpha), (long) tokens * heads);
+        requireSize("DeltaNet beta", cpu(beta), (long) tokens * heads);
+        requireSize("DeltaNet dt bias", cpu(dtBias), heads);
+        requireSize("DeltaNet A", cpu(a), heads);
+        CpuHybridOps.deltaNetGates(cpu(alpha), cpu(beta), cpu(dtBias), cpu(a), tokens, heads);
+    }
+
+    @Override
+    public void deltaNet(DeviceBuffer qkv, DeviceBuffer g, DeviceBuffer beta, int tokens, DeltaNetShape shape,
+            DeviceBuffer state, DeviceBuffer out) {
+        CpuBuffer in = cpu(qkv);
+        CpuBuffer gb = cpu(g);
+        CpuBuffer bb = cpu(beta);
+        CpuBuffer sb = cpu(state);
+        CpuBuffer ob = cpu(out);
+        requireSize("DeltaNet qkv", in, (long) tokens * shape.channels());
+        requireSize("DeltaNet decay", gb, (long) tokens * shape.valueHeads());
+        requireSize("DeltaNet beta", bb, (long) tokens * shape.valueHeads());
+        requireSize("DeltaNet state", sb, shape.stateSize());
+        requireSize("DeltaNet output", ob, (long) tokens * shape.valueWidth());
+        CpuDeltaNet.run(pool, in.data, in.offset, gb.data, gb.offset, bb.data, bb.offset, tokens, shape, sb.data,
+                sb.offset, ob.data, ob.offset, tokens == 1 ? 1 : CpuDeltaNet.CHUNK);
+    }
+
+    @Override
+    public void rmsNormGated(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer z, int rows, int dim, float eps,
+            DeviceBuffer out) {
+        requireSize("gated rmsNorm input", cpu(x), (long) rows * dim);
+        requireSize("gated rmsNorm weight", cpu(weight), dim);
+        requireSize("gated rmsNorm gate", cpu(z), (long) rows * dim);
+        requireSize("gated rmsNorm output", cpu(out), (long) rows * dim);
+        CpuHybridOps.rmsNormGated(cpu(x), cpu(weight), cpu(z), rows, dim, eps, cpu(out));
     }
 
     @Override
