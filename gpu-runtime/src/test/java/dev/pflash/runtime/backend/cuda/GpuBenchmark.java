@@ -105,11 +105,13 @@ public final class GpuBenchmark {
         double best = 0;
         int[] prefillTokens = quick ? new int[] {512} : new int[] {512, 4096};
         for (GgmlType type : new GgmlType[] {GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K}) {
-            for (int tokens : prefillTokens) {
-                best = Math.max(best, matmulOp(gpu, timer, type, tokens, 12288, 4096, peak));
-            }
-            for (int tokens : new int[] {1, 8}) {
-                matmulOp(gpu, timer, type, tokens, 12288, 4096, peak);
+            try (WeightMatrix w = gpu.upload(GpuTests.randomTensor(type, 4096, 12288, 83))) {
+                for (int tokens : prefillTokens) {
+                    best = Math.max(best, matmulOp(gpu, timer, w, tokens, peak));
+                }
+                for (int tokens : new int[] {1, 8}) {
+                    matmulOp(gpu, timer, w, tokens, peak);
+                }
             }
         }
         line("");
@@ -119,15 +121,15 @@ public final class GpuBenchmark {
     }
 
     /** The matmul op: tensor-core GEMM with in-kernel dequantization above 8 tokens, matvec_q up to 8. */
-    private double matmulOp(CudaBackend gpu, CudaEventTimer timer, GgmlType type, int tokens, int rows, int cols,
-            TensorCorePeak peak) {
-        try (WeightMatrix w = gpu.upload(GpuTests.randomTensor(type, cols, rows, 83));
-                DeviceBuffer x = gpu.upload(GpuTests.randomFloats(tokens * cols, 84, 1));
+    private double matmulOp(CudaBackend gpu, CudaEventTimer timer, WeightMatrix w, int tokens, TensorCorePeak peak) {
+        int rows = w.rows();
+        int cols = w.cols();
+        try (DeviceBuffer x = gpu.upload(GpuTests.randomFloats(tokens * cols, 84, 1));
                 DeviceBuffer out = gpu.allocate(tokens * rows)) {
             double ms = time(timer, () -> gpu.matmul(w, x, tokens, out));
             double tflops = 2.0 * tokens * rows * cols / (ms * 1e-3) / 1e12;
             double gbs = w.bytes() / (ms * 1e-3) / 1e9;
-            line(String.format(Locale.ROOT, "| %s | %d x %d x %d | %.3f | %.2f | %.0f%% | %.0f |", type, tokens, rows,
+            line(String.format(Locale.ROOT, "| %s | %d x %d x %d | %.3f | %.2f | %.0f%% | %.0f |", w.type(), tokens, rows,
                     cols, ms, tflops, 100 * tflops / peak.tflops(), gbs));
             return tflops;
         }
