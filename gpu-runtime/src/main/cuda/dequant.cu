@@ -25,14 +25,16 @@ extern "C" __global__ void embed_rows(int type, const uint8_t* __restrict__ w, l
 
 // out[i] = x[i] rounded to f16 (nearest even, saturating at +-65504), i < n.
 extern "C" __global__ void f32_to_f16(const float* __restrict__ x, long long n, __half* __restrict__ out) {
-    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < n;
+         i += (long long) gridDim.x * blockDim.x) {
         out[i] = half_sat(x[i]);
     }
 }
 
 // out[i] = x[i], i < n.
 extern "C" __global__ void f16_to_f32(const __half* __restrict__ x, long long n, float* __restrict__ out) {
-    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < n;
+         i += (long long) gridDim.x * blockDim.x) {
         out[i] = __half2float(x[i]);
     }
 }

@@ -2,7 +2,8 @@
 // scores, block selection, sparse forward), tail-attention scoring (tail logits, softmax
 // probabilities folded into a running maximum over heads and layers), score smoothing and chunk
 // scores. Keys and values are token-major rows of kvHeads * headDim elements, f32 or, where
-// kvHalf != 0, f16 (a KV cache of ElementType.F16); queries rows of heads * headDim floats; query head h reads kv head h / (heads / kvHeads).
+// kvHalf != 0, f16 (a KV cache of ElementType.F16); queries rows of heads * headDim floats;
+// query head h reads kv head h / (heads / kvHeads).
 
 #include "flash.cuh"
 #include "row_attention.cuh"

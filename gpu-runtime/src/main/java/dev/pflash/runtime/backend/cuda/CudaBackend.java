@@ -408,9 +408,9 @@ public final class CudaBackend implements Backend {
             CUdeviceptr partial = splits == 1 ? new CUdeviceptr()
                     : scratch.get(Region.ATTENTION_PARTIAL, (long) pairs * splits * (d + 2) * Float.BYTES);
             kernels.get(flash).launchWithZ(stream(), ceilDiv(tokens, FlashAttentionLayout.QUERIES_PER_BLOCK),
-                    shape.heads(), splits, FlashAttentionLayout.WARPS * 32, qb.pointer(), kb.pointer(), vb.pointer(), kb.halfFlag(),
-                    tokens, firstIndex, shape.heads(), shape.kvHeads(), shape.scale(), ob.pointer(), keysPerSplit,
-                    partial);
+                    shape.heads(), splits, FlashAttentionLayout.WARPS * 32, qb.pointer(), kb.pointer(), vb.pointer(),
+                    kb.halfFlag(), tokens, firstIndex, shape.heads(), shape.kvHeads(), shape.scale(), ob.pointer(),
+                    keysPerSplit, partial);
             combine(partial, splits, pairs, shape, ob);
             return;
         }

@@ -49,8 +49,8 @@ public final class CudaPflashOps implements PflashOps {
             requireSize("mean keys input", k, (long) tokens * kvDim);
             requireSize("mean keys output", m, (long) (firstBlock + blocks) * kvDim);
             backend.current();
-            kernel("block_mean_keys").launch(backend.stream(), blocks, 1, CudaBackend.ROW_THREADS, k.pointer(), k.halfFlag(), tokens, firstBlock,
-                    blockTokens, kvDim, m.pointer());
+            kernel("block_mean_keys").launch(backend.stream(), blocks, 1, CudaBackend.ROW_THREADS, k.pointer(),
+                    k.halfFlag(), tokens, firstBlock, blockTokens, kvDim, m.pointer());
         }
     }
 
@@ -104,8 +104,8 @@ public final class CudaPflashOps implements PflashOps {
             if (words.length > 0) {
                 backend.current();
                 CUdeviceptr bits = backend.scratch().get(Region.MASK_BITS, (long) words.length * Integer.BYTES);
-                kernel("select_blocks").launch(backend.stream(), queryBlocks, heads, CudaBackend.ROW_THREADS, sb.pointer(), queryBlocks,
-                        keyBlocks, firstQueryBlock, totalBlocks, sparsity.alpha(), sparsity.sinkBlocks(),
+                kernel("select_blocks").launch(backend.stream(), queryBlocks, heads, CudaBackend.ROW_THREADS, sb.pointer(),
+                        queryBlocks, keyBlocks, firstQueryBlock, totalBlocks, sparsity.alpha(), sparsity.sinkBlocks(),
                         sparsity.windowBlocks(), sparsity.denseLastBlocks(), bits, wordsPerRow);
                 backend.context().synchronize();
                 CudaCalls.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(words), bits, (long) words.length * Integer.BYTES),
@@ -213,8 +213,8 @@ public final class CudaPflashOps implements PflashOps {
             }
             backend.current();
             kernel("tail_logits").launch(backend.stream(), ceilDiv(keyRows, 8), 1, BLOCK, qb.pointer(), tailTokens,
-                    kb.pointer(), kb.halfFlag(), keyRows, firstKey, shape.heads(), shape.kvHeads(), shape.headDim(), shape.scale(),
-                    totalKeys, lb.pointer());
+                    kb.pointer(), kb.halfFlag(), keyRows, firstKey, shape.heads(), shape.kvHeads(), shape.headDim(),
+                    shape.scale(), totalKeys, lb.pointer());
         }
     }
 
