@@ -28,7 +28,8 @@ struct GemmFetch {
     float b[16];
 };
 
-__device__ __forceinline__ void gemm_fetch(GemmFetch& f, int type, const uint8_t* __restrict__ w, long long rowBytes,
+template <int TYPE>
+__device__ __forceinline__ void gemm_fetch(GemmFetch& f, const uint8_t* __restrict__ w, long long rowBytes,
                                            const float* __restrict__ x, bool xVector, int m, int n, int cols, int m0,
                                            int n0, int k0) {
     int r = threadIdx.x >> 1;
@@ -61,8 +62,8 @@ __device__ __forceinline__ void gemm_fetch(GemmFetch& f, int type, const uint8_t
         }
     } else {
         const uint8_t* row = w + (long long) (n0 + r) * rowBytes;
-        dequant8(type, row, c0 / 8, cols, f.b);
-        dequant8(type, row, c0 / 8 + 1, cols, f.b + 8);
+        dequant8(TYPE, row, c0 / 8, cols, f.b);
+        dequant8(TYPE, row, c0 / 8 + 1, cols, f.b + 8);
     }
 }
 
@@ -86,14 +87,12 @@ __device__ __forceinline__ void gemm_store(const GemmFetch& f, __half* stage) {
     store16(stage + (GEMM_BM + r) * GEMM_PITCH + c, f.b);
 }
 
-// out[t][o] (row pitch ldo) = sum_i w[o][i] * x[t][i] for t < m, o < n: w is n rows of rowBytes
-// bytes in type `type`, x is m rows of `cols` floats. A block computes a 128x128 tile of out with
-// 8 warps of 64x32 (2 x 4 warps); while the warps multiply one k-tile, each thread's loads of the
-// next one are in flight (two shared stages, one barrier per tile). Activations over +-65504 are
-// clamped to it in f16. Dynamic shared memory: GEMM_STAGES * GEMM_STAGE_HALFS halfs.
-extern "C" __global__ void __launch_bounds__(GEMM_THREADS)
-    gemm_q(int type, const uint8_t* __restrict__ w, long long rowBytes, const float* __restrict__ x, int m, int n,
-           int cols, float* __restrict__ out, int ldo) {
+// The GEMM of gemm_q for one weight type, known at compile time so that a k-tile's fetch is
+// straight-line code the compiler can interleave with the multiplies of the previous tile.
+template <int TYPE>
+__device__ __forceinline__ void gemm_tiles(const uint8_t* __restrict__ w, long long rowBytes,
+                                           const float* __restrict__ x, int m, int n, int cols,
+                                           float* __restrict__ out, int ldo) {
     extern __shared__ __align__(128) __half smem[];
     int m0 = blockIdx.y * GEMM_BM;
     int n0 = blockIdx.x * GEMM_BN;
@@ -114,14 +113,12 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS)
 
     int tiles = (cols + GEMM_BK - 1) / GEMM_BK;
     GemmFetch f;
-    gemm_fetch(f, type, w, rowBytes, x, xVector, m, n, cols, m0, n0, 0);
+    gemm_fetch<TYPE>(f, w, rowBytes, x, xVector, m, n, cols, m0, n0, 0);
     gemm_store(f, smem);
     __syncthreads();
     for (int kt = 0; kt < tiles; kt++) {
-        bool more = kt + 1 < tiles;
-        if (more) {
-            gemm_fetch(f, type, w, rowBytes, x, xVector, m, n, cols, m0, n0, (kt + 1) * GEMM_BK);
-        }
+        // The last iteration fetches its own tile again, into a stage nobody reads: no branch.
+        gemm_fetch<TYPE>(f, w, rowBytes, x, xVector, m, n, cols, m0, n0, min(kt + 1, tiles - 1) * GEMM_BK);
         const __half* as = smem + (kt % GEMM_STAGES) * GEMM_STAGE_HALFS;
         const __half* bs = as + GEMM_BM * GEMM_PITCH;
 #pragma unroll
@@ -145,11 +142,9 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS)
                 }
             }
         }
-        if (more) {
-            // The other stage was last read in iteration kt - 1, which every warp finished before
-            // the barrier that ended it.
-            gemm_store(f, smem + ((kt + 1) % GEMM_STAGES) * GEMM_STAGE_HALFS);
-        }
+        // The other stage was last read in iteration kt - 1, which every warp finished before the
+        // barrier that ended it.
+        gemm_store(f, smem + ((kt + 1) % GEMM_STAGES) * GEMM_STAGE_HALFS);
         __syncthreads();
     }
 
@@ -173,6 +168,26 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS)
             }
             __syncwarp();
         }
+    }
+}
+
+// out[t][o] (row pitch ldo) = sum_i w[o][i] * x[t][i] for t < m, o < n: w is n rows of rowBytes
+// bytes in type `type`, x is m rows of `cols` floats. A block computes a 128x128 tile of out with
+// 8 warps of 64x32 (2 x 4 warps); while the warps multiply one k-tile, each thread's loads of the
+// next one are in flight (two shared stages, one barrier per tile). Activations over +-65504 are
+// clamped to it in f16. Dynamic shared memory: GEMM_STAGES * GEMM_STAGE_HALFS halfs.
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
+    gemm_q(int type, const uint8_t* __restrict__ w, long long rowBytes, const float* __restrict__ x, int m, int n,
+           int cols, float* __restrict__ out, int ldo) {
+    switch (type) {
+        case TYPE_Q8_0: gemm_tiles<TYPE_Q8_0>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_Q4_0: gemm_tiles<TYPE_Q4_0>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_Q4_K: gemm_tiles<TYPE_Q4_K>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_Q5_K: gemm_tiles<TYPE_Q5_K>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_Q6_K: gemm_tiles<TYPE_Q6_K>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_F16: gemm_tiles<TYPE_F16>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_BF16: gemm_tiles<TYPE_BF16>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        default: gemm_tiles<TYPE_F32>(w, rowBytes, x, m, n, cols, out, ldo); break;
     }
 }
 

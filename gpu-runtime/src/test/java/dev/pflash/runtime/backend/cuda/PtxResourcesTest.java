@@ -8,10 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -58,14 +62,29 @@ class PtxResourcesTest {
     @Test
     void everyKernelAssemblesWithoutSpillsAndFitsItsLaunchOnEveryArchitecture(@TempDir Path dir) throws Exception {
         assumeTrue(ptxasRuns(), "ptxas is not on the PATH: the PTX resource check needs the CUDA toolkit's ptxas");
-        List<String> problems = new ArrayList<>();
+        List<String> problems = Collections.synchronizedList(new ArrayList<>());
         StringBuilder table = new StringBuilder("| kernel | arch | registers | threads | shared bytes (static + dynamic)"
                 + " | blocks per SM |\n|---|---|---|---|---|---|\n");
+        // ptxas runs for every module and architecture at once; the results are read in order.
+        Map<String, Future<Map<String, Usage>>> runs = new LinkedHashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()));
+        try {
+            for (String module : PtxModules.NAMES) {
+                Path ptx = dir.resolve(module + ".ptx");
+                Files.writeString(ptx, PtxModules.source(module), StandardCharsets.US_ASCII);
+                for (Arch arch : ARCHS) {
+                    runs.put(module + " " + arch.name(), pool.submit(() -> assemble(ptx, arch.name(), problems)));
+                }
+            }
+            for (Future<Map<String, Usage>> run : runs.values()) {
+                run.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
         for (String module : PtxModules.NAMES) {
-            Path ptx = dir.resolve(module + ".ptx");
-            Files.writeString(ptx, PtxModules.source(module), StandardCharsets.US_ASCII);
             for (Arch arch : ARCHS) {
-                Map<String, Usage> usage = assemble(ptx, arch.name(), problems);
+                Map<String, Usage> usage = runs.get(module + " " + arch.name()).get();
                 for (String kernel : CudaKernels.kernelNames(module)) {
                     Usage u = usage.get(kernel);
                     if (u == null) {
