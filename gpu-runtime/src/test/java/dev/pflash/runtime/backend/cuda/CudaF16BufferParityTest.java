@@ -1,10 +1,10 @@
 package dev.pflash.runtime.backend.cuda;
 
+import static dev.pflash.runtime.backend.cuda.GpuTests.assertClose;
 import static dev.pflash.runtime.backend.cuda.GpuTests.maxAbs;
 import static dev.pflash.runtime.backend.cuda.GpuTests.randomFloats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.offset;
 
 import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.Backend;
@@ -192,12 +192,5 @@ class CudaF16BufferParityTest {
         DeviceBuffer h = b.allocate(values.length, ElementType.F16);
         b.write(values, 0, h);
         return h;
-    }
-
-    private static void assertClose(float[] expected, float[] got, float tolerance) {
-        assertThat(got).hasSameSizeAs(expected);
-        for (int i = 0; i < expected.length; i++) {
-            assertThat(got[i]).as("element %d", i).isCloseTo(expected[i], offset(tolerance));
-        }
     }
 }
