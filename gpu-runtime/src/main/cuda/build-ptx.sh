@@ -54,7 +54,7 @@ give_up() {
     exit 1
   fi
   echo "build-ptx: WARNING: $1; the committed PTX in $committed is used" >&2
-  rm -f "$out"/*.ptx
+  rm -f "$out"/*.ptx "$out"/*.ptx.tmp
   exit 0
 }
 

@@ -257,6 +257,25 @@ class CudaOpsParityTest {
     }
 
     @Test
+    void flashAttentionOverValuesBeyondTheHalfRangeStaysFinite() {
+        // Queries, keys and values are staged in f16: clamped to +-65504 there, never inf (whose
+        // products would make the row's softmax NaN).
+        AttentionShape shape = new AttentionShape(2, 1, 64, 0.125f);
+        int tokens = 32;
+        float[] q = randomFloats(tokens * shape.queryDim(), 57, 1);
+        float[] k = randomFloats(tokens * shape.kvDim(), 58, 1);
+        float[] v = randomFloats(tokens * shape.kvDim(), 59, 1);
+        q[5 * shape.queryDim() + 3] = 3e6f;  // x 0.125 is still beyond 65504
+        k[2 * shape.kvDim() + 7] = -1e5f;
+        v[4 * shape.kvDim() + 9] = 2e5f;
+        float[] got = run(gpu, b -> gpu.attention(b[0], b[1], b[2], tokens, 0, shape, b[3]), q, k, v,
+                new float[tokens * shape.queryDim()])[3];
+        for (int i = 0; i < got.length; i++) {
+            assertThat(got[i]).as("element %d", i).isFinite();
+        }
+    }
+
+    @Test
     void backToBackUploadsOfTokensAndPositionsKeepEachCallsOwnValues() {
         // Token ids and positions reach the device by copies queued on the stream, without the
         // host waiting: calls queued back to back must each see their own values.
