@@ -194,13 +194,10 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
 #define MATVEC_MAX_TOKENS 8
 #define MATVEC_WARPS 8
 
-// out[t][o] = sum_i w[o][i] * x[t][i] for t < tokens (at most MATVEC_MAX_TOKENS), o < rows: one
-// warp per weight row. Lane l takes groups l, l + 32, ... of 8 consecutive values, so a warp
-// reads 256 consecutive values of the weight row and of each token's input at a time (two
-// 16-byte loads per lane where the input is aligned); the weights are read once for all tokens.
-extern "C" __global__ void __launch_bounds__(MATVEC_WARPS * WARP_SIZE)
-    matvec_q(int type, const uint8_t* __restrict__ w, long long rowBytes, int rows, int cols,
-             const float* __restrict__ x, int tokens, float* __restrict__ out) {
+// The rows of matvec_q for one weight type, known at compile time (as gemm_tiles).
+template <int TYPE>
+__device__ __forceinline__ void matvec_rows(const uint8_t* __restrict__ w, long long rowBytes, int rows, int cols,
+                                            const float* __restrict__ x, int tokens, float* __restrict__ out) {
     int warp = threadIdx.x / WARP_SIZE;
     int lane = threadIdx.x % WARP_SIZE;
     int o = blockIdx.x * MATVEC_WARPS + warp;
@@ -217,7 +214,7 @@ extern "C" __global__ void __launch_bounds__(MATVEC_WARPS * WARP_SIZE)
     int groups = (cols + 7) / 8;
     for (int g = lane; g < groups; g += WARP_SIZE) {
         float y[8];
-        dequant8(type, row, g, cols, y);
+        dequant8(TYPE, row, g, cols, y);
         int c0 = 8 * g;
         bool whole = xVector && c0 + 8 <= cols;
 #pragma unroll
@@ -237,8 +234,11 @@ extern "C" __global__ void __launch_bounds__(MATVEC_WARPS * WARP_SIZE)
                     s = fmaf(y[6], hi.z, s);
                     s = fmaf(y[7], hi.w, s);
                 } else {
-                    for (int k = 0; k < 8 && c0 + k < cols; k++) {
-                        s = fmaf(y[k], xt[k], s);
+#pragma unroll
+                    for (int k = 0; k < 8; k++) {
+                        if (c0 + k < cols) {
+                            s = fmaf(y[k], xt[k], s);
+                        }
                     }
                 }
                 acc[t] += s;
@@ -253,5 +253,24 @@ extern "C" __global__ void __launch_bounds__(MATVEC_WARPS * WARP_SIZE)
                 out[(long long) t * rows + o] = s;
             }
         }
+    }
+}
+
+// out[t][o] = sum_i w[o][i] * x[t][i] for t < tokens (at most MATVEC_MAX_TOKENS), o < rows: one
+// warp per weight row. Lane l takes groups l, l + 32, ... of 8 consecutive values, so a warp
+// reads 256 consecutive values of the weight row and of each token's input at a time (two
+// 16-byte loads per lane where the input is aligned); the weights are read once for all tokens.
+extern "C" __global__ void __launch_bounds__(MATVEC_WARPS * WARP_SIZE)
+    matvec_q(int type, const uint8_t* __restrict__ w, long long rowBytes, int rows, int cols,
+             const float* __restrict__ x, int tokens, float* __restrict__ out) {
+    switch (type) {
+        case TYPE_Q8_0: matvec_rows<TYPE_Q8_0>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_Q4_0: matvec_rows<TYPE_Q4_0>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_Q4_K: matvec_rows<TYPE_Q4_K>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_Q5_K: matvec_rows<TYPE_Q5_K>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_Q6_K: matvec_rows<TYPE_Q6_K>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_F16: matvec_rows<TYPE_F16>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_BF16: matvec_rows<TYPE_BF16>(w, rowBytes, rows, cols, x, tokens, out); break;
+        default: matvec_rows<TYPE_F32>(w, rowBytes, rows, cols, x, tokens, out); break;
     }
 }
