@@ -197,12 +197,12 @@ extern "C" __global__ void __launch_bounds__(ROW_WARPS * WARP_SIZE)
     int g = h / (heads / kvHeads);
     int token = firstIndex + t;
     long long maskRow = (long long) h * queryBlocks + token / blockTokens - firstQueryBlock;
-    RowState s[1];
+    RowState<ROW_SLOTS> s[1];
     row_start(s[0], q + (long long) t * heads * headDim + h * headDim, headDim, scale);
     for (int e = maskOffsets[maskRow]; e < maskOffsets[maskRow + 1]; e++) {
         int from = maskList[e] * blockTokens;
         int to = min(from + blockTokens, token + 1);
-        row_accumulate<1>(s, 1, k, v, kvHalf, from, to, kvHeads * headDim, g * headDim, headDim);
+        row_accumulate(s, 1, k, v, kvHalf, from, to, kvHeads * headDim, g * headDim, headDim);
     }
     row_finish(s[0], headDim, true, out + (long long) t * heads * headDim + h * headDim);
 }

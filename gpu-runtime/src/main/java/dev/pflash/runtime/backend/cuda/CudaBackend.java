@@ -430,7 +430,8 @@ public final class CudaBackend implements Backend {
         splits = ceilDiv(cachedKeys, keysPerSplit);
         CUdeviceptr partial = splits == 1 ? new CUdeviceptr()
                 : scratch.get(Region.ATTENTION_PARTIAL, (long) pairs * splits * (d + 2) * Float.BYTES);
-        kernels.get("attention_split").launch(stream(), blocks, splits, ROW_THREADS, qb.pointer(), kb.pointer(),
+        String rows = d <= 128 ? "attention_split_d128" : "attention_split";
+        kernels.get(rows).launch(stream(), blocks, splits, ROW_THREADS, qb.pointer(), kb.pointer(),
                 vb.pointer(), kb.halfFlag(), tokens, firstIndex, shape.heads(), shape.kvHeads(), d, headsPerBlock,
                 shape.scale(), keysPerSplit, ob.pointer(), partial);
         combine(partial, splits, pairs, shape, ob);

@@ -74,7 +74,7 @@ final class CudaKernels implements AutoCloseable {
             case "matmul" -> List.of("gemm_q", "matvec_q");
             case "norm_rope" -> List.of("rms_norm", "add_bias", "add_inplace", "swiglu", "rope");
             case "attention" -> List.of("flash_attention_d64", "flash_attention_d128", "attention_split",
-                    "attention_combine");
+                    "attention_split_d128", "attention_combine");
             case "pflash" -> List.of("block_mean_keys", "block_scores_d64", "block_scores_d128", "block_scores_any",
                     "select_blocks", "sparse_flash_attention_d64", "sparse_flash_attention_d128", "sparse_attention_rows",
                     "tail_logits", "tail_softmax_stats", "tail_probability_max", "average_pool", "chunk_means");
@@ -92,7 +92,8 @@ final class CudaKernels implements AutoCloseable {
             case "matvec_q" -> CudaBackend.MATVEC_WARPS * 32;
             case "flash_attention_d64", "flash_attention_d128", "sparse_flash_attention_d64",
                     "sparse_flash_attention_d128" -> FlashAttentionLayout.WARPS * 32;
-            case "attention_split", "sparse_attention_rows", "block_mean_keys", "select_blocks" -> CudaBackend.ROW_THREADS;
+            case "attention_split", "attention_split_d128", "sparse_attention_rows", "block_mean_keys",
+                    "select_blocks" -> CudaBackend.ROW_THREADS;
             default -> CudaBackend.BLOCK;
         };
     }

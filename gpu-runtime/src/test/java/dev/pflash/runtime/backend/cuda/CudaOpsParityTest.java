@@ -240,7 +240,9 @@ class CudaOpsParityTest {
         "20, 9000, 4, 2, 64",   // the same for d64, a ragged query block
         "1, 3000, 32, 8, 128",  // decode, 4 query heads per kv head read each key row once
         "2, 700, 12, 2, 64",    // 6 heads per kv head: blocks of 3
-        "1, 100, 16, 1, 64"     // 16 heads per kv head: blocks of 4
+        "1, 100, 16, 1, 64",    // 16 heads per kv head: blocks of 4
+        "2, 300, 4, 2, 256",    // heads over 128: the 8-slot row kernel
+        "1, 40, 2, 1, 160"      // the same, a head dim not a multiple of 64
     })
     void attentionMatchesTheCpu(int tokens, int firstIndex, int heads, int kvHeads, int headDim) {
         AttentionShape shape = new AttentionShape(heads, kvHeads, headDim, (float) (1 / Math.sqrt(headDim)));
