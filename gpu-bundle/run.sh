@@ -3,11 +3,11 @@
 #   1. a probe of the CUDA driver and device,
 #   2. the GPU parity tests (every kernel against the CPU op, whole-model logits, PFlash chunk
 #      selection overlap), JUnit tag "gpu",
-#   3. the GPU benchmark (matrix multiply against the card's peak, dense prefill, PFlash vs dense
-#      time to first token),
+#   3. the GPU benchmark (matrix multiply against the card's peak, prefill at 512/4K/32K tokens,
+#      decode of 1 and 8 sequences, PFlash vs dense time to first token at 32K and 128K),
 # and writes the report into report/ (or $REPORT_DIR).
 #
-#   ./run.sh [--quick] [--tests-only | --benchmark-only]
+#   ./run.sh [--quick] [--tests-only | --benchmark-only]     (--quick: about 3 minutes of benchmark, else 10)
 #
 # Exit codes: 0 all passed, 1 a GPU test failed, 2 the benchmark failed, 3 no usable CUDA GPU
 # (said in one line), 4 this bundle is incomplete.
@@ -31,7 +31,7 @@ if [ ! -x "$java" ] || [ ! -d "$here/lib" ]; then
   exit 4
 fi
 cp="$here/lib/*"
-jvm=(-XX:MaxRAMPercentage=70 -Dorg.slf4j.simpleLogger.showDateTime=true
+jvm=(--add-modules=jdk.incubator.vector -XX:MaxRAMPercentage=70 -Dorg.slf4j.simpleLogger.showDateTime=true
      -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS)
 
 probe="$("$java" -cp "$cp" dev.pflash.runtime.backend.cuda.GpuProbeCommand 2>/dev/null)"

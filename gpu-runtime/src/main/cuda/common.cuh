@@ -35,6 +35,17 @@ __device__ __forceinline__ float load_half(const uint8_t* p) {
     return __half2float(__ushort_as_half(bits));
 }
 
+// f32 to f16 rounded to nearest even, saturating at +-65504 where the plain conversion would give
+// +-inf (and then NaN for a whole softmax row or matrix product): the rule of ElementType.F16.
+__device__ __forceinline__ __half half_sat(float x) {
+    return __float2half_rn(fminf(fmaxf(x, -65504.f), 65504.f));
+}
+
+// Element i of a KV cache buffer, stored as f32 (kvHalf == 0) or f16 (kvHalf != 0).
+__device__ __forceinline__ float kv_load(const void* p, long long i, int kvHalf) {
+    return kvHalf ? __half2float(((const __half*) p)[i]) : ((const float*) p)[i];
+}
+
 __device__ __forceinline__ float bf16_to_float(unsigned short bits) {
     return __uint_as_float(((unsigned int) bits) << 16);
 }

@@ -1,5 +1,6 @@
-// Dequantization of ggml blocks, one "unit" of 32 consecutive row elements at a time. Layouts and
-// formulas: GGUF-QWEN3.md section 2 (ggml-common.h / ggml-quants.c). Type ids are GGUF's.
+// Dequantization of ggml blocks, one group of 8 consecutive row elements at a time, so that the
+// lanes of a warp read consecutive bytes of a row. Layouts and formulas: GGUF-QWEN3.md section 2
+// (ggml-common.h / ggml-quants.c). Type ids are GGUF's.
 #pragma once
 
 #include "common.cuh"
@@ -24,16 +25,19 @@ __device__ __forceinline__ void k_scale_min(const uint8_t* s, int j, int* sc, in
     }
 }
 
-// Elements [32*unit, 32*unit + 32) of a row of `cols` elements stored from `row` in type `type`,
-// into y[0..31]; for the float types, elements at or past `cols` read as 0.
-__device__ __forceinline__ void dequant_unit(int type, const uint8_t* row, int unit, int cols, float* y) {
+// Elements [8 * g, 8 * g + 8) of a row of `cols` elements stored from `row` in type `type`, into
+// y[0..7]. Every format packs 32-element units, so a group lies inside unit g / 4, at l0 = 8 * (g % 4).
+// For the float types, elements at or past `cols` read as 0.
+__device__ __forceinline__ void dequant8(int type, const uint8_t* row, int g, int cols, float* y) {
+    int unit = g >> 2;
+    int l0 = 8 * (g & 3);
     switch (type) {
         case TYPE_Q8_0: {
             const uint8_t* b = row + 34 * unit;
             float d = load_half(b);
-            const int8_t* q = (const int8_t*) (b + 2);
+            const int8_t* q = (const int8_t*) (b + 2) + l0;
 #pragma unroll
-            for (int i = 0; i < 32; i++) {
+            for (int i = 0; i < 8; i++) {
                 y[i] = d * (float) q[i];
             }
             break;
@@ -41,11 +45,11 @@ __device__ __forceinline__ void dequant_unit(int type, const uint8_t* row, int u
         case TYPE_Q4_0: {
             const uint8_t* b = row + 18 * unit;
             float d = load_half(b);
+            bool high = l0 >= 16;
+            const uint8_t* q = b + 2 + (l0 & 15);
 #pragma unroll
-            for (int j = 0; j < 16; j++) {
-                int q = b[2 + j];
-                y[j] = d * (float) ((q & 0x0F) - 8);
-                y[j + 16] = d * (float) ((q >> 4) - 8);
+            for (int i = 0; i < 8; i++) {
+                y[i] = d * (float) ((high ? (q[i] >> 4) : (q[i] & 0x0F)) - 8);
             }
             break;
         }
@@ -54,7 +58,6 @@ __device__ __forceinline__ void dequant_unit(int type, const uint8_t* row, int u
             bool five = type == TYPE_Q5_K;
             const uint8_t* b = row + (five ? 176 : 144) * (unit >> 3);
             int sub = unit & 7;
-            int c = sub >> 1;
             bool high = sub & 1;
             float d = load_half(b);
             float dmin = load_half(b + 2);
@@ -63,15 +66,15 @@ __device__ __forceinline__ void dequant_unit(int type, const uint8_t* row, int u
             k_scale_min(b + 4, sub, &sc, &mn);
             float d1 = d * (float) sc;
             float m1 = dmin * (float) mn;
-            const uint8_t* qs = b + (five ? 48 : 16) + 32 * c;
-            const uint8_t* qh = b + 16;
+            const uint8_t* qs = b + (five ? 48 : 16) + 32 * (sub >> 1) + l0;
+            const uint8_t* qh = b + 16 + l0;
 #pragma unroll
-            for (int l = 0; l < 32; l++) {
-                int q = high ? (qs[l] >> 4) : (qs[l] & 0x0F);
-                if (five && ((qh[l] >> sub) & 1)) {
+            for (int i = 0; i < 8; i++) {
+                int q = high ? (qs[i] >> 4) : (qs[i] & 0x0F);
+                if (five && ((qh[i] >> sub) & 1)) {
                     q += 16;
                 }
-                y[l] = d1 * (float) q - m1;
+                y[i] = d1 * (float) q - m1;
             }
             break;
         }
@@ -80,41 +83,41 @@ __device__ __forceinline__ void dequant_unit(int type, const uint8_t* row, int u
             int u = unit & 7;
             int h = u >> 2;
             int quarter = u & 3;
-            const uint8_t* ql = b + 64 * h + ((quarter & 1) ? 32 : 0);
-            const uint8_t* qh = b + 128 + 32 * h;
-            const int8_t* sc = (const int8_t*) (b + 192 + 8 * h + 2 * quarter);
+            const uint8_t* ql = b + 64 * h + ((quarter & 1) ? 32 : 0) + l0;
+            const uint8_t* qh = b + 128 + 32 * h + l0;
             int qhShift = 2 * quarter;
             bool highNibble = quarter >= 2;
-            float d = load_half(b + 208);
+            // The 8 elements share one 16-element scale.
+            float ds = load_half(b + 208) * (float) ((const int8_t*) (b + 192 + 8 * h + 2 * quarter))[l0 >> 4];
 #pragma unroll
-            for (int l = 0; l < 32; l++) {
-                int lo = highNibble ? (ql[l] >> 4) : (ql[l] & 0x0F);
-                int q = lo | (((qh[l] >> qhShift) & 3) << 4);
-                y[l] = d * (float) sc[l >> 4] * (float) (q - 32);
+            for (int i = 0; i < 8; i++) {
+                int lo = highNibble ? (ql[i] >> 4) : (ql[i] & 0x0F);
+                int q = lo | (((qh[i] >> qhShift) & 3) << 4);
+                y[i] = ds * (float) (q - 32);
             }
             break;
         }
         case TYPE_F16: {
-            const uint8_t* b = row + 64 * unit;
+            const uint8_t* b = row + 16 * g;
 #pragma unroll
-            for (int i = 0; i < 32; i++) {
-                y[i] = 32 * unit + i < cols ? load_half(b + 2 * i) : 0.f;
+            for (int i = 0; i < 8; i++) {
+                y[i] = 8 * g + i < cols ? load_half(b + 2 * i) : 0.f;
             }
             break;
         }
         case TYPE_BF16: {
-            const uint8_t* b = row + 64 * unit;
+            const uint8_t* b = row + 16 * g;
 #pragma unroll
-            for (int i = 0; i < 32; i++) {
-                y[i] = 32 * unit + i < cols ? bf16_to_float((unsigned short) (b[2 * i] | (b[2 * i + 1] << 8))) : 0.f;
+            for (int i = 0; i < 8; i++) {
+                y[i] = 8 * g + i < cols ? bf16_to_float((unsigned short) (b[2 * i] | (b[2 * i + 1] << 8))) : 0.f;
             }
             break;
         }
         default: {  // TYPE_F32: rows of 4*cols bytes, 4-byte aligned
-            const float* f = (const float*) row + 32 * unit;
+            const float* f = (const float*) row + 8 * g;
 #pragma unroll
-            for (int i = 0; i < 32; i++) {
-                y[i] = 32 * unit + i < cols ? f[i] : 0.f;
+            for (int i = 0; i < 8; i++) {
+                y[i] = 8 * g + i < cols ? f[i] : 0.f;
             }
             break;
         }

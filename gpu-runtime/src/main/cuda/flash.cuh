@@ -1,6 +1,6 @@
 // Flash attention on tensor cores (WMMA, f16 inputs, f32 accumulate) with an online softmax,
-// causal, over a token-major f32 KV cache: 64 queries x 1 head per block of 4 warps, keys in
-// tiles of 32. Dense (every key up to the query) for Backend.attention, or over the key blocks a
+// causal, over a token-major f32 or f16 KV cache: 64 queries x 1 head per block of 4 warps, keys
+// in tiles of 32. Dense (every key up to the query) for Backend.attention, or over the key blocks a
 // block mask selects for PflashOps.sparseAttention.
 #pragma once
 
@@ -17,6 +17,8 @@ using namespace nvcuda;
 #define FA_PP (FA_BK + 8)  // f16 probability pitch
 
 // Shared memory of the flash kernel for head dim D, in bytes (the host computes the same sum).
+// The f16 staging of Q is needed only until each warp holds its queries in fragments, so the
+// f32 output rows take the same bytes afterwards.
 template <int D>
 struct FlashLayout {
     static constexpr int QP = D + 8;  // f16 pitch of Q, K and V rows
@@ -27,7 +29,8 @@ struct FlashLayout {
     static constexpr int P_BYTES = FA_WARPS * 16 * FA_PP * 2;
     static constexpr int O_BYTES = FA_WARPS * 16 * OP * 4;
     static constexpr int L_BYTES = FA_WARPS * 16 * 4;
-    static constexpr int TOTAL = Q_BYTES + 2 * K_BYTES + S_BYTES + P_BYTES + O_BYTES + L_BYTES;
+    static constexpr int QO_BYTES = Q_BYTES > O_BYTES ? Q_BYTES : O_BYTES;
+    static constexpr int TOTAL = QO_BYTES + 2 * K_BYTES + S_BYTES + P_BYTES + L_BYTES;
 };
 
 // The key blocks a block mask selects, in compressed rows: row (h * queryBlocks + b) lists, in
@@ -41,22 +44,32 @@ struct KeyBlocks {
     int queryBlocks;
 };
 
+// A range of keys of a split (dense) flash attention: keys [split * keysPerSplit, ...) of each
+// query's causal range, split = blockIdx.z. With one split the block writes normalized output;
+// with more, it writes (max, sum, unnormalized output[D]) of query (t, h) to
+// partial[((t * heads + h) * splits + split) * (D + 2)] for attention_combine.
+struct KeySplit {
+    int keysPerSplit;
+    float* partial;
+};
+
 // Query i of the chunk is cache row firstIndex + i and sees keys up to that row. With a mask,
 // the 64 queries of a block must lie in one mask block (blockTokens a multiple of 64, firstIndex
-// a multiple of blockTokens).
+// a multiple of blockTokens). Keys and values are f32, or f16 when kvHalf != 0.
 template <int D>
-__device__ __forceinline__ void flash_attention(const float* __restrict__ q, const float* __restrict__ k,
-                                                const float* __restrict__ v, int tokens, int firstIndex, int heads,
-                                                int kvHeads, float scale, float* __restrict__ out, KeyBlocks mask) {
+__device__ __forceinline__ void flash_attention(const float* __restrict__ q, const void* __restrict__ k,
+                                                const void* __restrict__ v, int kvHalf, int tokens, int firstIndex,
+                                                int heads, int kvHeads, float scale, float* __restrict__ out,
+                                                KeyBlocks mask, KeySplit split) {
     typedef FlashLayout<D> L;
     extern __shared__ __align__(128) unsigned char fa_smem[];
     __half* qs = (__half*) fa_smem;
-    __half* ks = (__half*) (fa_smem + L::Q_BYTES);
-    __half* vs = (__half*) (fa_smem + L::Q_BYTES + L::K_BYTES);
-    float* ss = (float*) (fa_smem + L::Q_BYTES + 2 * L::K_BYTES);
-    __half* ps = (__half*) (fa_smem + L::Q_BYTES + 2 * L::K_BYTES + L::S_BYTES);
-    float* os = (float*) (fa_smem + L::Q_BYTES + 2 * L::K_BYTES + L::S_BYTES + L::P_BYTES);
-    float* ls = (float*) (fa_smem + L::Q_BYTES + 2 * L::K_BYTES + L::S_BYTES + L::P_BYTES + L::O_BYTES);
+    float* os = (float*) fa_smem;
+    __half* ks = (__half*) (fa_smem + L::QO_BYTES);
+    __half* vs = (__half*) (fa_smem + L::QO_BYTES + L::K_BYTES);
+    float* ss = (float*) (fa_smem + L::QO_BYTES + 2 * L::K_BYTES);
+    __half* ps = (__half*) (fa_smem + L::QO_BYTES + 2 * L::K_BYTES + L::S_BYTES);
+    float* ls = (float*) (fa_smem + L::QO_BYTES + 2 * L::K_BYTES + L::S_BYTES + L::P_BYTES);
 
     int h = blockIdx.y;
     int g = h / (heads / kvHeads);
@@ -71,11 +84,7 @@ __device__ __forceinline__ void flash_attention(const float* __restrict__ q, con
         int r = i / D;
         int d = i % D;
         float val = q0 + r < tokens ? q[(long long) (q0 + r) * qDim + h * D + d] * scale : 0.f;
-        qs[r * L::QP + d] = __float2half_rn(val);
-    }
-    float* ow = os + warp * 16 * L::OP;
-    for (int i = lane; i < 16 * D; i += WARP_SIZE) {
-        ow[(i / D) * L::OP + i % D] = 0.f;
+        qs[r * L::QP + d] = half_sat(val);
     }
     __syncthreads();
 
@@ -83,6 +92,11 @@ __device__ __forceinline__ void flash_attention(const float* __restrict__ q, con
 #pragma unroll
     for (int kk = 0; kk < D / 16; kk++) {
         wmma::load_matrix_sync(qf[kk], qs + warp * 16 * L::QP + 16 * kk, L::QP);
+    }
+    __syncthreads();  // every warp has its queries: the output rows may take the staging bytes
+    float* ow = os + warp * 16 * L::OP;
+    for (int i = lane; i < 16 * D; i += WARP_SIZE) {
+        ow[(i / D) * L::OP + i % D] = 0.f;
     }
 
     // This lane's share of the online softmax: row r of the warp's 16, columns part*16 .. +15.
@@ -99,6 +113,12 @@ __device__ __forceinline__ void flash_attention(const float* __restrict__ q, con
 
     // Key ranges: [0, keyEnd) when dense, else one range per selected key block.
     int segments = 1;
+    int denseStart = 0;
+    int denseEnd = keyEnd;
+    if (gridDim.z > 1) {
+        denseStart = blockIdx.z * split.keysPerSplit;
+        denseEnd = min(denseStart + split.keysPerSplit, keyEnd);
+    }
     const int* selected = nullptr;
     if (mask.list != nullptr) {
         int row = h * mask.queryBlocks + (firstIndex + q0) / mask.blockTokens - mask.firstQueryBlock;
@@ -106,8 +126,8 @@ __device__ __forceinline__ void flash_attention(const float* __restrict__ q, con
         segments = mask.offsets[row + 1] - mask.offsets[row];
     }
     for (int seg = 0; seg < segments; seg++) {
-        int segStart = selected == nullptr ? 0 : selected[seg] * mask.blockTokens;
-        int segEnd = selected == nullptr ? keyEnd : min(segStart + mask.blockTokens, keyEnd);
+        int segStart = selected == nullptr ? denseStart : selected[seg] * mask.blockTokens;
+        int segEnd = selected == nullptr ? denseEnd : min(segStart + mask.blockTokens, keyEnd);
         for (int kb = segStart; kb < segEnd; kb += FA_BK) {
             __syncthreads();  // every warp is done with the previous key tile
             for (int i = threadIdx.x; i < FA_BK * D; i += blockDim.x) {
@@ -115,8 +135,13 @@ __device__ __forceinline__ void flash_attention(const float* __restrict__ q, con
                 int d = i % D;
                 bool valid = kb + j < segEnd;
                 long long at = (long long) (kb + j) * kvDim + g * D + d;
-                ks[j * L::QP + d] = __float2half_rn(valid ? k[at] : 0.f);
-                vs[j * L::QP + d] = __float2half_rn(valid ? v[at] : 0.f);
+                if (kvHalf) {
+                    ks[j * L::QP + d] = valid ? ((const __half*) k)[at] : __float2half_rn(0.f);
+                    vs[j * L::QP + d] = valid ? ((const __half*) v)[at] : __float2half_rn(0.f);
+                } else {
+                    ks[j * L::QP + d] = half_sat(valid ? ((const float*) k)[at] : 0.f);
+                    vs[j * L::QP + d] = half_sat(valid ? ((const float*) v)[at] : 0.f);
+                }
             }
             __syncthreads();
             if (kb > warpLastRow) {
@@ -184,6 +209,19 @@ __device__ __forceinline__ void flash_attention(const float* __restrict__ q, con
         }
     }
 
+    if (gridDim.z > 1) {
+        float* dst = split.partial + (((long long) qi * heads + h) * gridDim.z + blockIdx.z) * (D + 2);
+        if (qi < tokens) {
+            if (part == 0) {
+                dst[0] = mRow;
+                dst[1] = lRow;
+            }
+            for (int d = part * (D / 2); d < (part + 1) * (D / 2); d++) {
+                dst[2 + d] = ow[r * L::OP + d];
+            }
+        }
+        return;
+    }
     if (part == 0) {
         ls[warp * 16 + r] = lRow;
     }

@@ -1,7 +1,9 @@
-// Matrix multiplies of the forward pass, out[t][o] = sum_i w[o][i] * x[t][i]:
-//  - gemm_f16: prefill chunks, on tensor cores (WMMA 16x16x16, f16 inputs, f32 accumulate), from
-//    f16 activations and weights dequantized to f16 scratch;
-//  - matvec_q: decode steps (a few tokens), reading the quantized weights directly, in f32.
+// Matrix multiplies of the forward pass, out[t][o] = sum_i w[o][i] * x[t][i], straight from the
+// f32 activations and the weights in their stored (quantized) type, with no scratch copies:
+//  - gemm_q: prefill chunks, on tensor cores (WMMA 16x16x16, f16 inputs, f32 accumulate); each
+//    k-tile of activations and weights is converted to f16 on its way into shared memory (the
+//    idea of llama.cpp's MMQ: dequantize tiles inside the GEMM, not whole matrices before it);
+//  - matvec_q: decode steps (a few tokens), in f32, the lanes of a warp over consecutive values.
 
 #include <mma.h>
 
@@ -12,53 +14,85 @@ using namespace nvcuda;
 #define GEMM_BM 128
 #define GEMM_BN 128
 #define GEMM_BK 32
-#define GEMM_STAGES 3
+#define GEMM_STAGES 2
 #define GEMM_THREADS 256
 // Row pitch of a shared tile in halfs: 8 halfs of padding shift successive rows across banks and
 // keep every 16-row fragment 32-byte aligned (40 halfs = 80 bytes; 16 rows = 1280 bytes).
 #define GEMM_PITCH (GEMM_BK + 8)
 #define GEMM_STAGE_HALFS ((GEMM_BM + GEMM_BN) * GEMM_PITCH)
 
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
-    unsigned int s = (unsigned int) __cvta_generic_to_shared(smem);
-    int bytes = valid ? 16 : 0;  // 0 source bytes: the 16 destination bytes are zero-filled
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
-}
+// One thread's share of a k-tile: 16 consecutive values of one activation row and of one weight
+// row (thread i: row i / 2 of the tile, values 16 * (i % 2) .. + 15 of the tile's 32).
+struct GemmFetch {
+    float a[16];
+    float b[16];
+};
 
-__device__ __forceinline__ void cp_async_commit() {
-    asm volatile("cp.async.commit_group;\n" ::);
-}
-
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-}
-
-// One k-tile of A (rows m0.., activations) and B (rows n0.. of the weight) into a pipeline stage.
-// Each of the 256 threads copies two 16-byte pieces of each: a tile is 128 rows x 4 pieces.
-__device__ __forceinline__ void gemm_load_tile(__half* stage, const __half* a, const __half* b, int m, int n, int lda,
-                                               int ldb, int m0, int n0, int k0) {
-    __half* as = stage;
-    __half* bs = stage + GEMM_BM * GEMM_PITCH;
+template <int TYPE>
+__device__ __forceinline__ void gemm_fetch(GemmFetch& f, const uint8_t* __restrict__ w, long long rowBytes,
+                                           const float* __restrict__ x, bool xVector, int m, int n, int cols, int m0,
+                                           int n0, int k0) {
+    int r = threadIdx.x >> 1;
+    int c0 = k0 + 16 * (threadIdx.x & 1);
+    const float* xr = x + (long long) (m0 + r) * cols + c0;
+    if (m0 + r >= m) {
 #pragma unroll
-    for (int p = 0; p < 2; p++) {
-        int piece = threadIdx.x + p * GEMM_THREADS;
-        int r = piece >> 2;
-        int c = (piece & 3) * 8;
-        bool va = m0 + r < m;
-        bool vb = n0 + r < n;
-        cp_async16(as + r * GEMM_PITCH + c, va ? a + (long long) (m0 + r) * lda + k0 + c : a, va);
-        cp_async16(bs + r * GEMM_PITCH + c, vb ? b + (long long) (n0 + r) * ldb + k0 + c : b, vb);
+        for (int i = 0; i < 16; i++) {
+            f.a[i] = 0.f;
+        }
+    } else if (xVector && c0 + 16 <= cols) {
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            float4 v = ((const float4*) xr)[i];
+            f.a[4 * i] = v.x;
+            f.a[4 * i + 1] = v.y;
+            f.a[4 * i + 2] = v.z;
+            f.a[4 * i + 3] = v.w;
+        }
+    } else {
+#pragma unroll
+        for (int i = 0; i < 16; i++) {
+            f.a[i] = c0 + i < cols ? xr[i] : 0.f;
+        }
+    }
+    if (n0 + r >= n) {
+#pragma unroll
+        for (int i = 0; i < 16; i++) {
+            f.b[i] = 0.f;
+        }
+    } else {
+        const uint8_t* row = w + (long long) (n0 + r) * rowBytes;
+        dequant8(TYPE, row, c0 / 8, cols, f.b);
+        dequant8(TYPE, row, c0 / 8 + 1, cols, f.b + 8);
     }
 }
 
-// c[i][j] (row pitch ldc) = sum_k a[i][k] * b[j][k] for i < m, j < n, k < kPadded: a is m x lda and
-// b is n x ldb, row-major f16, both zero beyond the real k so kPadded (a multiple of GEMM_BK) may
-// exceed it. A block computes a 128x128 tile of c with 8 warps of 64x32 (2 x 4 warps), over a
-// 3-stage cp.async pipeline. Dynamic shared memory: GEMM_STAGES * GEMM_STAGE_HALFS halfs.
-extern "C" __global__ void __launch_bounds__(GEMM_THREADS)
-    gemm_f16(const __half* __restrict__ a, const __half* __restrict__ b, float* __restrict__ c, int m, int n,
-             int kPadded, int lda, int ldb, int ldc) {
+__device__ __forceinline__ void store16(__half* dst, const float* v) {
+    union {
+        __half2 h[8];
+        uint4 u[2];
+    } pack;
+#pragma unroll
+    for (int k = 0; k < 8; k++) {
+        pack.h[k] = __halves2half2(half_sat(v[2 * k]), half_sat(v[2 * k + 1]));
+    }
+    ((uint4*) dst)[0] = pack.u[0];
+    ((uint4*) dst)[1] = pack.u[1];
+}
+
+__device__ __forceinline__ void gemm_store(const GemmFetch& f, __half* stage) {
+    int r = threadIdx.x >> 1;
+    int c = 16 * (threadIdx.x & 1);
+    store16(stage + r * GEMM_PITCH + c, f.a);
+    store16(stage + (GEMM_BM + r) * GEMM_PITCH + c, f.b);
+}
+
+// The GEMM of gemm_q for one weight type, known at compile time so that a k-tile's fetch is
+// straight-line code the compiler can interleave with the multiplies of the previous tile.
+template <int TYPE>
+__device__ __forceinline__ void gemm_tiles(const uint8_t* __restrict__ w, long long rowBytes,
+                                           const float* __restrict__ x, int m, int n, int cols,
+                                           float* __restrict__ out, int ldo) {
     extern __shared__ __align__(128) __half smem[];
     int m0 = blockIdx.y * GEMM_BM;
     int n0 = blockIdx.x * GEMM_BN;
@@ -66,6 +100,7 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS)
     int lane = threadIdx.x % WARP_SIZE;
     int wm = (warp >> 2) * 64;  // warp's row offset inside the tile
     int wn = (warp & 3) * 32;   // warp's column offset
+    bool xVector = cols % 4 == 0 && ((unsigned long long) x & 15) == 0;
 
     wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[4][2];
 #pragma unroll
@@ -76,26 +111,14 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS)
         }
     }
 
-    int tiles = kPadded / GEMM_BK;
-#pragma unroll
-    for (int s = 0; s < GEMM_STAGES - 1; s++) {
-        if (s < tiles) {
-            gemm_load_tile(smem + s * GEMM_STAGE_HALFS, a, b, m, n, lda, ldb, m0, n0, s * GEMM_BK);
-        }
-        cp_async_commit();
-    }
+    int tiles = (cols + GEMM_BK - 1) / GEMM_BK;
+    GemmFetch f;
+    gemm_fetch<TYPE>(f, w, rowBytes, x, xVector, m, n, cols, m0, n0, 0);
+    gemm_store(f, smem);
+    __syncthreads();
     for (int kt = 0; kt < tiles; kt++) {
-        cp_async_wait<GEMM_STAGES - 2>();
-        // Tile kt is in shared memory for all threads, and every warp is done with tile kt - 1,
-        // whose stage the next load overwrites.
-        __syncthreads();
-        int next = kt + GEMM_STAGES - 1;
-        if (next < tiles) {
-            gemm_load_tile(smem + (next % GEMM_STAGES) * GEMM_STAGE_HALFS, a, b, m, n, lda, ldb, m0, n0,
-                           next * GEMM_BK);
-        }
-        cp_async_commit();
-
+        // The last iteration fetches its own tile again, into a stage nobody reads: no branch.
+        gemm_fetch<TYPE>(f, w, rowBytes, x, xVector, m, n, cols, m0, n0, min(kt + 1, tiles - 1) * GEMM_BK);
         const __half* as = smem + (kt % GEMM_STAGES) * GEMM_STAGE_HALFS;
         const __half* bs = as + GEMM_BM * GEMM_PITCH;
 #pragma unroll
@@ -108,7 +131,7 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS)
             }
 #pragma unroll
             for (int j = 0; j < 2; j++) {
-                // b(k, j) = weight row j, element k: column-major with the weight's row pitch.
+                // b(k, j) = weight row j, element k: column-major with the tile's row pitch.
                 wmma::load_matrix_sync(fb[j], bs + (wn + 16 * j) * GEMM_PITCH + kk, GEMM_PITCH);
             }
 #pragma unroll
@@ -119,9 +142,11 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS)
                 }
             }
         }
+        // The other stage was last read in iteration kt - 1, which every warp finished before the
+        // barrier that ended it.
+        gemm_store(f, smem + ((kt + 1) % GEMM_STAGES) * GEMM_STAGE_HALFS);
+        __syncthreads();
     }
-    cp_async_wait<0>();
-    __syncthreads();
 
     // Epilogue through a 16x16 f32 staging square per warp, so that edge tiles store only the
     // elements inside m x n.
@@ -138,7 +163,7 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS)
                 int r = row0 + e / 16;
                 int col = col0 + e % 16;
                 if (r < m && col < n) {
-                    c[(long long) r * ldc + col] = stage[e];
+                    out[(long long) r * ldo + col] = stage[e];
                 }
             }
             __syncwarp();
@@ -146,15 +171,33 @@ extern "C" __global__ void __launch_bounds__(GEMM_THREADS)
     }
 }
 
+// out[t][o] (row pitch ldo) = sum_i w[o][i] * x[t][i] for t < m, o < n: w is n rows of rowBytes
+// bytes in type `type`, x is m rows of `cols` floats. A block computes a 128x128 tile of out with
+// 8 warps of 64x32 (2 x 4 warps); while the warps multiply one k-tile, each thread's loads of the
+// next one are in flight (two shared stages, one barrier per tile). Activations over +-65504 are
+// clamped to it in f16. Dynamic shared memory: GEMM_STAGES * GEMM_STAGE_HALFS halfs.
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS, 2)
+    gemm_q(int type, const uint8_t* __restrict__ w, long long rowBytes, const float* __restrict__ x, int m, int n,
+           int cols, float* __restrict__ out, int ldo) {
+    switch (type) {
+        case TYPE_Q8_0: gemm_tiles<TYPE_Q8_0>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_Q4_0: gemm_tiles<TYPE_Q4_0>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_Q4_K: gemm_tiles<TYPE_Q4_K>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_Q5_K: gemm_tiles<TYPE_Q5_K>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_Q6_K: gemm_tiles<TYPE_Q6_K>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_F16: gemm_tiles<TYPE_F16>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        case TYPE_BF16: gemm_tiles<TYPE_BF16>(w, rowBytes, x, m, n, cols, out, ldo); break;
+        default: gemm_tiles<TYPE_F32>(w, rowBytes, x, m, n, cols, out, ldo); break;
+    }
+}
+
 #define MATVEC_MAX_TOKENS 8
 #define MATVEC_WARPS 8
 
-// out[t][o] = sum_i w[o][i] * x[t][i] for t < tokens (at most MATVEC_MAX_TOKENS), o < rows: one
-// warp per weight row, each lane dequantizing units of 32 elements in place and dotting them
-// with every token's input, so the weights are read once for all tokens.
-extern "C" __global__ void __launch_bounds__(MATVEC_WARPS * WARP_SIZE)
-    matvec_q(int type, const uint8_t* __restrict__ w, long long rowBytes, int rows, int cols,
-             const float* __restrict__ x, int tokens, float* __restrict__ out) {
+// The rows of matvec_q for one weight type, known at compile time (as gemm_tiles).
+template <int TYPE>
+__device__ __forceinline__ void matvec_rows(const uint8_t* __restrict__ w, long long rowBytes, int rows, int cols,
+                                            const float* __restrict__ x, int tokens, float* __restrict__ out) {
     int warp = threadIdx.x / WARP_SIZE;
     int lane = threadIdx.x % WARP_SIZE;
     int o = blockIdx.x * MATVEC_WARPS + warp;
@@ -162,23 +205,41 @@ extern "C" __global__ void __launch_bounds__(MATVEC_WARPS * WARP_SIZE)
         return;
     }
     const uint8_t* row = w + o * rowBytes;
+    bool xVector = cols % 4 == 0 && ((unsigned long long) x & 15) == 0;
     float acc[MATVEC_MAX_TOKENS];
 #pragma unroll
     for (int t = 0; t < MATVEC_MAX_TOKENS; t++) {
         acc[t] = 0.f;
     }
-    int units = (cols + 31) / 32;
-    for (int u = lane; u < units; u += WARP_SIZE) {
-        float y[32];
-        dequant_unit(type, row, u, cols, y);
-        int count = min(32, cols - 32 * u);
+    int groups = (cols + 7) / 8;
+    for (int g = lane; g < groups; g += WARP_SIZE) {
+        float y[8];
+        dequant8(TYPE, row, g, cols, y);
+        int c0 = 8 * g;
+        bool whole = xVector && c0 + 8 <= cols;
 #pragma unroll
         for (int t = 0; t < MATVEC_MAX_TOKENS; t++) {
             if (t < tokens) {
-                const float* xt = x + (long long) t * cols + 32 * u;
+                const float* xt = x + (long long) t * cols + c0;
                 float s = 0.f;
-                for (int k = 0; k < count; k++) {
-                    s = fmaf(y[k], xt[k], s);
+                if (whole) {
+                    float4 lo = ((const float4*) xt)[0];
+                    float4 hi = ((const float4*) xt)[1];
+                    s = fmaf(y[0], lo.x, s);
+                    s = fmaf(y[1], lo.y, s);
+                    s = fmaf(y[2], lo.z, s);
+                    s = fmaf(y[3], lo.w, s);
+                    s = fmaf(y[4], hi.x, s);
+                    s = fmaf(y[5], hi.y, s);
+                    s = fmaf(y[6], hi.z, s);
+                    s = fmaf(y[7], hi.w, s);
+                } else {
+#pragma unroll
+                    for (int k = 0; k < 8; k++) {
+                        if (c0 + k < cols) {
+                            s = fmaf(y[k], xt[k], s);
+                        }
+                    }
                 }
                 acc[t] += s;
             }
@@ -192,5 +253,24 @@ extern "C" __global__ void __launch_bounds__(MATVEC_WARPS * WARP_SIZE)
                 out[(long long) t * rows + o] = s;
             }
         }
+    }
+}
+
+// out[t][o] = sum_i w[o][i] * x[t][i] for t < tokens (at most MATVEC_MAX_TOKENS), o < rows: one
+// warp per weight row. Lane l takes groups l, l + 32, ... of 8 consecutive values, so a warp
+// reads 256 consecutive values of the weight row and of each token's input at a time (two
+// 16-byte loads per lane where the input is aligned); the weights are read once for all tokens.
+extern "C" __global__ void __launch_bounds__(MATVEC_WARPS * WARP_SIZE)
+    matvec_q(int type, const uint8_t* __restrict__ w, long long rowBytes, int rows, int cols,
+             const float* __restrict__ x, int tokens, float* __restrict__ out) {
+    switch (type) {
+        case TYPE_Q8_0: matvec_rows<TYPE_Q8_0>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_Q4_0: matvec_rows<TYPE_Q4_0>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_Q4_K: matvec_rows<TYPE_Q4_K>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_Q5_K: matvec_rows<TYPE_Q5_K>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_Q6_K: matvec_rows<TYPE_Q6_K>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_F16: matvec_rows<TYPE_F16>(w, rowBytes, rows, cols, x, tokens, out); break;
+        case TYPE_BF16: matvec_rows<TYPE_BF16>(w, rowBytes, rows, cols, x, tokens, out); break;
+        default: matvec_rows<TYPE_F32>(w, rowBytes, rows, cols, x, tokens, out); break;
     }
 }

@@ -1,16 +1,17 @@
 // The PFlash ops (PflashOps, PFLASH.md): FlashPrefill block-sparse attention (mean keys, block
 // scores, block selection, sparse forward), tail-attention scoring (tail logits, softmax
 // probabilities folded into a running maximum over heads and layers), score smoothing and chunk
-// scores. Keys and values are token-major rows of kvHeads * headDim floats, queries rows of
-// heads * headDim floats; query head h reads kv head h / (heads / kvHeads).
+// scores. Keys and values are token-major rows of kvHeads * headDim elements, f32 or, where
+// kvHalf != 0, f16 (a KV cache of ElementType.F16); queries rows of heads * headDim floats;
+// query head h reads kv head h / (heads / kvHeads).
 
 #include "flash.cuh"
 #include "row_attention.cuh"
 
 // means[n][c] = mean of key rows [n * blockTokens, min((n + 1) * blockTokens, tokens)), for
 // n = firstBlock + blockIdx.x; rows summed in order, then scaled by the reciprocal count.
-extern "C" __global__ void block_mean_keys(const float* __restrict__ keys, int tokens, int firstBlock, int blockTokens,
-                                           int kvDim, float* __restrict__ means) {
+extern "C" __global__ void block_mean_keys(const void* __restrict__ keys, int kvHalf, int tokens, int firstBlock,
+                                           int blockTokens, int kvDim, float* __restrict__ means) {
     int n = firstBlock + blockIdx.x;
     int first = n * blockTokens;
     int last = min(first + blockTokens, tokens);
@@ -18,7 +19,7 @@ extern "C" __global__ void block_mean_keys(const float* __restrict__ keys, int t
     for (int c = threadIdx.x; c < kvDim; c += blockDim.x) {
         float sum = 0.f;
         for (int j = first; j < last; j++) {
-            sum += keys[(long long) j * kvDim + c];
+            sum += kv_load(keys, (long long) j * kvDim + c, kvHalf);
         }
         means[(long long) n * kvDim + c] = sum * inv;
     }
@@ -165,26 +166,30 @@ extern "C" __global__ void select_blocks(const float* __restrict__ scores, int q
 
 // Sparse forward on tensor cores: as flash_attention_d64/_d128 over the key blocks of the mask.
 extern "C" __global__ void __launch_bounds__(FA_WARPS * WARP_SIZE)
-    sparse_flash_attention_d64(const float* q, const float* k, const float* v, int tokens, int firstIndex, int heads,
-                               int kvHeads, float scale, float* out, const int* maskOffsets, const int* maskList,
-                               int blockTokens, int firstQueryBlock, int queryBlocks) {
-    flash_attention<64>(q, k, v, tokens, firstIndex, heads, kvHeads, scale, out,
-                        KeyBlocks{maskOffsets, maskList, blockTokens, firstQueryBlock, queryBlocks});
+    sparse_flash_attention_d64(const float* q, const void* k, const void* v, int kvHalf, int tokens, int firstIndex,
+                               int heads, int kvHeads, float scale, float* out, const int* maskOffsets,
+                               const int* maskList, int blockTokens, int firstQueryBlock, int queryBlocks) {
+    flash_attention<64>(q, k, v, kvHalf, tokens, firstIndex, heads, kvHeads, scale, out,
+                        KeyBlocks{maskOffsets, maskList, blockTokens, firstQueryBlock, queryBlocks},
+                        KeySplit{0, nullptr});
 }
 
-extern "C" __global__ void __launch_bounds__(FA_WARPS * WARP_SIZE)
-    sparse_flash_attention_d128(const float* q, const float* k, const float* v, int tokens, int firstIndex,
+// An explicit register budget instead of launch bounds: with the latter ptxas 13 spills this
+// kernel on sm_90 (PtxResourcesTest); 128 registers x 128 threads still leave shared memory the limit.
+extern "C" __global__ void __maxnreg__(128)
+    sparse_flash_attention_d128(const float* q, const void* k, const void* v, int kvHalf, int tokens, int firstIndex,
                                 int heads, int kvHeads, float scale, float* out, const int* maskOffsets,
                                 const int* maskList, int blockTokens, int firstQueryBlock, int queryBlocks) {
-    flash_attention<128>(q, k, v, tokens, firstIndex, heads, kvHeads, scale, out,
-                         KeyBlocks{maskOffsets, maskList, blockTokens, firstQueryBlock, queryBlocks});
+    flash_attention<128>(q, k, v, kvHalf, tokens, firstIndex, heads, kvHeads, scale, out,
+                         KeyBlocks{maskOffsets, maskList, blockTokens, firstQueryBlock, queryBlocks},
+                         KeySplit{0, nullptr});
 }
 
 // Sparse forward in f32 for any block size and head dim <= 256: query (t, h) = blockIdx.x over
 // the selected key blocks of its query block, keys up to its own row.
 extern "C" __global__ void __launch_bounds__(ROW_WARPS * WARP_SIZE)
-    sparse_attention_rows(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-                          int tokens, int firstIndex, int heads, int kvHeads, int headDim, float scale,
+    sparse_attention_rows(const float* __restrict__ q, const void* __restrict__ k, const void* __restrict__ v,
+                          int kvHalf, int tokens, int firstIndex, int heads, int kvHeads, int headDim, float scale,
                           float* __restrict__ out, const int* __restrict__ maskOffsets,
                           const int* __restrict__ maskList, int blockTokens, int firstQueryBlock, int queryBlocks) {
     int t = blockIdx.x / heads;
@@ -192,14 +197,14 @@ extern "C" __global__ void __launch_bounds__(ROW_WARPS * WARP_SIZE)
     int g = h / (heads / kvHeads);
     int token = firstIndex + t;
     long long maskRow = (long long) h * queryBlocks + token / blockTokens - firstQueryBlock;
-    RowState s;
-    row_start(s, q + (long long) t * heads * headDim + h * headDim, headDim, scale);
+    RowState<ROW_SLOTS> s[1];
+    row_start(s[0], q + (long long) t * heads * headDim + h * headDim, headDim, scale);
     for (int e = maskOffsets[maskRow]; e < maskOffsets[maskRow + 1]; e++) {
         int from = maskList[e] * blockTokens;
         int to = min(from + blockTokens, token + 1);
-        row_accumulate(s, k, v, from, to, kvHeads * headDim, g * headDim, headDim);
+        row_accumulate(s, 1, k, v, kvHalf, from, to, kvHeads * headDim, g * headDim, headDim);
     }
-    row_finish(s, headDim, true, out + (long long) t * heads * headDim + h * headDim);
+    row_finish(s[0], headDim, true, out + (long long) t * heads * headDim + h * headDim);
 }
 
 #define TAIL_WARPS 8
@@ -207,7 +212,7 @@ extern "C" __global__ void __launch_bounds__(ROW_WARPS * WARP_SIZE)
 // logits[(t * heads + h) * totalKeys + firstKey + r] = scale * tailQ[t, h] . keys[r, kv(h)]: one
 // warp per key row r, over every tail query and head.
 extern "C" __global__ void __launch_bounds__(TAIL_WARPS * WARP_SIZE)
-    tail_logits(const float* __restrict__ tailQ, int tailTokens, const float* __restrict__ keys, int keyRows,
+    tail_logits(const float* __restrict__ tailQ, int tailTokens, const void* __restrict__ keys, int kvHalf, int keyRows,
                 int firstKey, int heads, int kvHeads, int headDim, float scale, int totalKeys,
                 float* __restrict__ logits) {
     int warp = threadIdx.x / WARP_SIZE;
@@ -217,14 +222,14 @@ extern "C" __global__ void __launch_bounds__(TAIL_WARPS * WARP_SIZE)
         return;
     }
     int group = heads / kvHeads;
-    const float* kr = keys + (long long) r * kvHeads * headDim;
+    long long kr = (long long) r * kvHeads * headDim;
     for (int t = 0; t < tailTokens; t++) {
         for (int h = 0; h < heads; h++) {
             const float* qh = tailQ + (long long) t * heads * headDim + h * headDim;
-            const float* kh = kr + (h / group) * headDim;
+            long long kh = kr + (h / group) * headDim;
             float s = 0.f;
             for (int d = lane; d < headDim; d += WARP_SIZE) {
-                s = fmaf(qh[d], kh[d], s);
+                s = fmaf(qh[d], kv_load(keys, kh + d, kvHalf), s);
             }
             s = warp_sum(s);
             if (lane == 0) {

@@ -31,22 +31,41 @@ import org.slf4j.LoggerFactory;
  * returns at once; {@link #read} waits for the result.
  *
  * <p>A matrix multiply of up to {@value #MATVEC_MAX_TOKENS} tokens (a decode step) reads the
- * quantized weights directly in f32; a larger one (a prefill chunk) dequantizes the weight into
- * f16 scratch, {@value #WEIGHT_SCRATCH_BYTES} bytes of rows at a time, and multiplies on tensor
- * cores with f32 accumulation. Attention of 16 or more queries with head dim 64 or 128 is flash
- * attention on tensor cores (f16 inputs, f32 softmax and accumulation); other attention runs in
- * f32, split over the KV cache. So prefill results differ from the CPU's by f16 rounding
- * (relative 2^-11 per input), decode results by float summation order only.
+ * quantized weights directly in f32; a larger one (a prefill chunk) multiplies on tensor cores
+ * with f32 accumulation, dequantizing each tile of the weight to f16 inside the kernel (inputs
+ * beyond the f16 range are clamped to +-65504). Attention of 16 or more queries with head dim 64
+ * or 128 is flash attention on tensor cores (f16 inputs, f32 softmax and accumulation), split
+ * over the keys when a short chunk meets a long cache; other attention runs in f32, split over
+ * the KV cache. So prefill results differ from the CPU's by f16 rounding (relative 2^-11 per
+ * input), decode results by float summation order only.
+ *
+ * <p>Buffers are f32, or f16 where allocated so ({@link ElementType#F16}, for a KV cache: half
+ * the memory); copy, read and write convert, and attention and the PFlash ops read keys and
+ * values of either type. Every other op takes f32 buffers only.
  *
  * <p>Ops are serialized by the backend's lock and may be called from any thread.
  */
 public final class CudaBackend implements Backend {
     static final int MATVEC_MAX_TOKENS = 8;
-    static final long WEIGHT_SCRATCH_BYTES = 256L << 20;
     static final int FLASH_MIN_QUERIES = 16;
+    /** Tiles of the prefill GEMM (matmul.cu GEMM_BM/BN, GEMM_THREADS, GEMM_STAGES x (BM + BN) x 40 halfs). */
+    static final int GEMM_TILE = 128;
+    static final int GEMM_THREADS = 256;
+    static final int GEMM_SHARED_BYTES = 2 * (128 + 128) * 40 * 2;
+    /** Warps (one weight row each) per block of matvec_q (matmul.cu MATVEC_WARPS). */
+    static final int MATVEC_WARPS = 8;
+    /**
+     * Threads of the 4-warp kernels: attention_split and sparse_attention_rows (row_attention.cuh
+     * ROW_WARPS), block_mean_keys, select_blocks; and the heads one attention_split block takes (ROW_GROUP).
+     */
+    static final int ROW_THREADS = 128;
+    static final int ROW_GROUP = 4;
+    /** A chunk's flash attention is split over keys when it has fewer blocks than this per SM... */
+    private static final int FLASH_SPLIT_BLOCKS_PER_SM = 2;
+    /** ...and each split gets at least this many keys. */
+    private static final int FLASH_SPLIT_MIN_KEYS = 1024;
     private static final int MAX_SPLIT_HEAD_DIM = 256;
-    private static final int BLOCK = 256;
-    private static final int GEMM_TILE = 128;
+    static final int BLOCK = 256;
     private static final int SPLIT_MIN_KEYS = 256;
     private static final int SPLIT_MAX = 64;
     private static final Set<GgmlType> SUPPORTED = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0,
@@ -60,6 +79,7 @@ public final class CudaBackend implements Backend {
     private final CudaScratch scratch;
     private final CudaPflashOps pflash;
     private final Map<RotaryEmbedding, CUdeviceptr> ropeFrequencies = new IdentityHashMap<>();
+    private final Map<RotaryEmbedding, Long> ropeBytes = new IdentityHashMap<>();
     private int[] uploadedPositions;
     private CUdeviceptr positionsOnDevice;
     private boolean closed;
@@ -154,7 +174,8 @@ public final class CudaBackend implements Backend {
                 // A read-only heap buffer: JCuda can address neither its memory nor its array.
                 view = ByteBuffer.allocate(view.remaining()).put(view).flip();
             }
-            CudaCalls.check(JCudaDriver.cuMemcpyHtoD(data.withByteOffset(row * rowBytes), Pointer.to(view), length),
+            // Pointer.toBuffer honours the buffer's position and array offset; Pointer.to does not.
+            CudaCalls.check(JCudaDriver.cuMemcpyHtoD(data.withByteOffset(row * rowBytes), Pointer.toBuffer(view), length),
                     "upload of " + tensor.name());
             row += run;
         }
@@ -162,70 +183,84 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public synchronized DeviceBuffer allocate(int size) {
-        CudaBuffer b = newBuffer(size);
+    public DeviceBuffer allocate(int size) {
+        return allocate(size, ElementType.F32);
+    }
+
+    @Override
+    public synchronized DeviceBuffer allocate(int size, ElementType type) {
+        CudaBuffer b = newBuffer(size, type);
         if (size > 0) {
-            CudaCalls.check(JCudaDriver.cuMemsetD32Async(b.pointer(), 0, size, stream()), "cuMemsetD32Async");
+            CudaCalls.check(type == ElementType.F16 ? JCudaDriver.cuMemsetD16Async(b.pointer(), (short) 0, size, stream())
+                    : JCudaDriver.cuMemsetD32Async(b.pointer(), 0, size, stream()), "cuMemsetAsync");
         }
         return b;
     }
 
     @Override
-    public DeviceBuffer allocate(int size, ElementType type) {
-        if (type != ElementType.F32) {
-            throw new IllegalArgumentException("the cuda backend stores buffers as F32 only, not " + type);
-        }
-        return allocate(size);
-    }
-
-    @Override
     public synchronized DeviceBuffer upload(float[] values) {
-        CudaBuffer b = newBuffer(values.length);
+        CudaBuffer b = newBuffer(values.length, ElementType.F32);
         write(values, 0, b);
         return b;
     }
 
     @Override
     public synchronized void read(DeviceBuffer src, float[] dst, int dstOffset) {
-        CudaBuffer s = cuda(src);
+        CudaBuffer s = anyType(src);
         if (dstOffset < 0 || dstOffset > dst.length - s.size()) {
-            throw new IndexOutOfBoundsException("read of " + s.size() + " floats into an array of " + dst.length
+            throw new IndexOutOfBoundsException("read of " + s.size() + " elements into an array of " + dst.length
                     + " at " + dstOffset);
         }
         current();
-        context.synchronize();
-        if (s.size() > 0) {
-            CudaCalls.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) dstOffset * Float.BYTES),
-                    s.pointer(), (long) s.size() * Float.BYTES), "cuMemcpyDtoH");
+        if (s.size() == 0) {
+            return;
         }
+        CUdeviceptr from = s.pointer();
+        if (s.type() == ElementType.F16) {
+            from = scratch.get(Region.CONVERT, (long) s.size() * Float.BYTES);
+            convert("f16_to_f32", s.pointer(), s.size(), from);
+        }
+        context.synchronize();
+        CudaCalls.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) dstOffset * Float.BYTES), from,
+                (long) s.size() * Float.BYTES), "cuMemcpyDtoH");
     }
 
     @Override
     public synchronized void write(float[] src, int srcOffset, DeviceBuffer dst) {
-        CudaBuffer d = cuda(dst);
+        CudaBuffer d = anyType(dst);
         if (srcOffset < 0 || srcOffset > src.length - d.size()) {
-            throw new IndexOutOfBoundsException("write of " + d.size() + " floats from an array of " + src.length
+            throw new IndexOutOfBoundsException("write of " + d.size() + " elements from an array of " + src.length
                     + " at " + srcOffset);
         }
         current();
+        if (d.size() == 0) {
+            return;
+        }
+        CUdeviceptr to = d.type() == ElementType.F16 ? scratch.get(Region.CONVERT, (long) d.size() * Float.BYTES)
+                : d.pointer();
         // Queued ops may still read the destination; host-to-device copies are not stream-ordered.
         context.synchronize();
-        if (d.size() > 0) {
-            CudaCalls.check(JCudaDriver.cuMemcpyHtoD(d.pointer(),
-                    Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES), (long) d.size() * Float.BYTES),
-                    "cuMemcpyHtoD");
+        CudaCalls.check(JCudaDriver.cuMemcpyHtoD(to, Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES),
+                (long) d.size() * Float.BYTES), "cuMemcpyHtoD");
+        if (d.type() == ElementType.F16) {
+            convert("f32_to_f16", to, d.size(), d.pointer());
         }
     }
 
     @Override
     public synchronized void copy(DeviceBuffer src, DeviceBuffer dst) {
-        CudaBuffer s = cuda(src);
-        CudaBuffer d = cuda(dst);
+        CudaBuffer s = anyType(src);
+        CudaBuffer d = anyType(dst);
         requireSize("copy destination", d, s.size());
         current();
-        if (s.size() > 0) {
-            CudaCalls.check(JCudaDriver.cuMemcpyDtoDAsync(d.pointer(), s.pointer(), (long) s.size() * Float.BYTES,
-                    stream()), "cuMemcpyDtoDAsync");
+        if (s.size() == 0) {
+            return;
+        }
+        if (s.type() == d.type()) {
+            CudaCalls.check(JCudaDriver.cuMemcpyDtoDAsync(d.pointer(), s.pointer(), s.bytes(), stream()),
+                    "cuMemcpyDtoDAsync");
+        } else {
+            convert(d.type() == ElementType.F16 ? "f32_to_f16" : "f16_to_f32", s.pointer(), s.size(), d.pointer());
         }
     }
 
@@ -247,8 +282,8 @@ public final class CudaBackend implements Backend {
         }
         current();
         CUdeviceptr ids = uploadInts(Region.TOKENS, tokens);
-        long units = (long) tokens.length * ((w.cols() + 31) / 32);
-        kernels.get("embed_rows").launch(stream(), grid(units), 1, BLOCK, w.type().id(), w.row(0), (long) w.rowBytes(),
+        long groups = (long) tokens.length * ((w.cols() + 7) / 8);
+        kernels.get("embed_rows").launch(stream(), grid(groups), 1, BLOCK, w.type().id(), w.row(0), (long) w.rowBytes(),
                 w.cols(), ids, tokens.length, o.pointer());
     }
 
@@ -264,26 +299,13 @@ public final class CudaBackend implements Backend {
         }
         current();
         if (tokens <= MATVEC_MAX_TOKENS) {
-            kernels.get("matvec_q").launch(stream(), ceilDiv(m.rows(), 8), 1, BLOCK, m.type().id(), m.row(0),
-                    (long) m.rowBytes(), m.rows(), m.cols(), in.pointer(), tokens, o.pointer());
+            kernels.get("matvec_q").launch(stream(), ceilDiv(m.rows(), MATVEC_WARPS), 1, MATVEC_WARPS * 32,
+                    m.type().id(), m.row(0), (long) m.rowBytes(), m.rows(), m.cols(), in.pointer(), tokens, o.pointer());
             return;
         }
-        int ld = roundUp(m.cols(), 32);
-        CUdeviceptr a = scratch.get(Region.ACTIVATION_F16, (long) tokens * ld * 2);
-        kernels.get("f32_to_f16").launch(stream(), grid((long) tokens * ld), 1, BLOCK, in.pointer(), tokens, m.cols(),
-                ld, a);
-        int rowsPerSlice = (int) Math.min(m.rows(),
-                Math.max(GEMM_TILE, WEIGHT_SCRATCH_BYTES / (2L * ld) / GEMM_TILE * GEMM_TILE));
-        CUdeviceptr b = scratch.get(Region.WEIGHT_F16, (long) rowsPerSlice * ld * 2);
-        CudaFunction dequantize = kernels.get("dequantize_f16");
-        CudaFunction gemm = kernels.get("gemm_f16");
-        for (int r0 = 0; r0 < m.rows(); r0 += rowsPerSlice) {
-            int n = Math.min(rowsPerSlice, m.rows() - r0);
-            dequantize.launch(stream(), grid((long) n * (ld / 32)), 1, BLOCK, m.type().id(), m.row(r0),
-                    (long) m.rowBytes(), n, m.cols(), ld, b);
-            gemm.launch(stream(), ceilDiv(n, GEMM_TILE), ceilDiv(tokens, GEMM_TILE), BLOCK, a, b,
-                    o.slice(r0, o.size() - r0).pointer(), tokens, n, ld, ld, ld, m.rows());
-        }
+        kernels.get("gemm_q").launch(stream(), ceilDiv(m.rows(), GEMM_TILE), ceilDiv(tokens, GEMM_TILE), GEMM_THREADS,
+                m.type().id(), m.row(0), (long) m.rowBytes(), in.pointer(), tokens, m.rows(), m.cols(), o.pointer(),
+                m.rows());
     }
 
     @Override
@@ -357,9 +379,10 @@ public final class CudaBackend implements Backend {
     public synchronized void attention(DeviceBuffer q, DeviceBuffer keys, DeviceBuffer values, int tokens,
             int firstIndex, AttentionShape shape, DeviceBuffer out) {
         CudaBuffer qb = cuda(q);
-        CudaBuffer kb = cuda(keys);
-        CudaBuffer vb = cuda(values);
+        CudaBuffer kb = anyType(keys);
+        CudaBuffer vb = anyType(values);
         CudaBuffer ob = cuda(out);
+        requireSameType("attention", kb, vb);
         if (firstIndex < 0) {
             throw new IllegalArgumentException("attention: first cache index must be >= 0, got " + firstIndex);
         }
@@ -373,31 +396,52 @@ public final class CudaBackend implements Backend {
         }
         current();
         int d = shape.headDim();
+        int pairs = tokens * shape.heads();
+        int cachedKeys = firstIndex + tokens;
         String flash = "flash_attention_d" + d;
         if (tokens >= FLASH_MIN_QUERIES && (d == 64 || d == 128) && kernels.has(flash)) {
-            kernels.get(flash).launch(stream(), ceilDiv(tokens, FlashAttentionLayout.QUERIES_PER_BLOCK), shape.heads(),
-                    FlashAttentionLayout.WARPS * 32, qb.pointer(), kb.pointer(), vb.pointer(), tokens, firstIndex,
-                    shape.heads(), shape.kvHeads(), shape.scale(), ob.pointer());
+            int blocks = ceilDiv(tokens, FlashAttentionLayout.QUERIES_PER_BLOCK) * shape.heads();
+            int wanted = ceilDiv(FLASH_SPLIT_BLOCKS_PER_SM * context.info().multiprocessors(), blocks);
+            int splits = Math.max(1, Math.min(Math.min(wanted, SPLIT_MAX), cachedKeys / FLASH_SPLIT_MIN_KEYS));
+            int keysPerSplit = roundUp(ceilDiv(cachedKeys, splits), FlashAttentionLayout.KEYS_PER_TILE);
+            splits = ceilDiv(cachedKeys, keysPerSplit);
+            CUdeviceptr partial = splits == 1 ? new CUdeviceptr()
+                    : scratch.get(Region.ATTENTION_PARTIAL, (long) pairs * splits * (d + 2) * Float.BYTES);
+            kernels.get(flash).launchWithZ(stream(), ceilDiv(tokens, FlashAttentionLayout.QUERIES_PER_BLOCK),
+                    shape.heads(), splits, FlashAttentionLayout.WARPS * 32, qb.pointer(), kb.pointer(), vb.pointer(),
+                    kb.halfFlag(), tokens, firstIndex, shape.heads(), shape.kvHeads(), shape.scale(), ob.pointer(),
+                    keysPerSplit, partial);
+            combine(partial, splits, pairs, shape, ob);
             return;
         }
         if (d > MAX_SPLIT_HEAD_DIM) {
             throw new IllegalArgumentException("attention: head dim " + d + " exceeds the CUDA backend's limit of "
                     + MAX_SPLIT_HEAD_DIM);
         }
-        int pairs = tokens * shape.heads();
-        int cachedKeys = firstIndex + tokens;
-        int wanted = Math.max(1, 4 * context.info().multiprocessors() / pairs);
+        int group = shape.heads() / shape.kvHeads();
+        int headsPerBlock = ROW_GROUP;
+        while (group % headsPerBlock != 0) {
+            headsPerBlock--;
+        }
+        int blocks = pairs / headsPerBlock;
+        int wanted = Math.max(1, 4 * context.info().multiprocessors() / blocks);
         int splits = Math.max(1, Math.min(Math.min(wanted, SPLIT_MAX), ceilDiv(cachedKeys, SPLIT_MIN_KEYS)));
         int keysPerSplit = ceilDiv(cachedKeys, splits);
         splits = ceilDiv(cachedKeys, keysPerSplit);
         CUdeviceptr partial = splits == 1 ? new CUdeviceptr()
                 : scratch.get(Region.ATTENTION_PARTIAL, (long) pairs * splits * (d + 2) * Float.BYTES);
-        kernels.get("attention_split").launch(stream(), pairs, splits, 128, qb.pointer(), kb.pointer(), vb.pointer(),
-                tokens, firstIndex, shape.heads(), shape.kvHeads(), d, shape.scale(), keysPerSplit, ob.pointer(),
-                partial);
+        String rows = d <= 128 ? "attention_split_d128" : "attention_split";
+        kernels.get(rows).launch(stream(), blocks, splits, ROW_THREADS, qb.pointer(), kb.pointer(),
+                vb.pointer(), kb.halfFlag(), tokens, firstIndex, shape.heads(), shape.kvHeads(), d, headsPerBlock,
+                shape.scale(), keysPerSplit, ob.pointer(), partial);
+        combine(partial, splits, pairs, shape, ob);
+    }
+
+    /** Merges the per-split partial results of attention into its output; nothing to do for one split. */
+    private void combine(CUdeviceptr partial, int splits, int pairs, AttentionShape shape, CudaBuffer out) {
         if (splits > 1) {
-            kernels.get("attention_combine").launch(stream(), pairs, 1, roundUp(Math.min(d, 256), 32), partial, splits,
-                    shape.heads(), d, ob.pointer());
+            kernels.get("attention_combine").launch(stream(), pairs, 1, roundUp(Math.min(shape.headDim(), 256), 32),
+                    partial, splits, shape.heads(), shape.headDim(), out.pointer());
         }
     }
 
@@ -416,8 +460,9 @@ public final class CudaBackend implements Backend {
         context.synchronize();
         closed = true;
         scratch.release();
-        ropeFrequencies.values().forEach(p -> JCudaDriver.cuMemFree(p));
+        ropeFrequencies.forEach((rope, p) -> memory.free(p, ropeBytes.get(rope), Use.BUFFERS));
         ropeFrequencies.clear();
+        ropeBytes.clear();
         memory.releasePool();
         kernels.close();
         context.close();
@@ -467,30 +512,43 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    CudaBuffer newBuffer(int size) {
+    CudaBuffer newBuffer(int size, ElementType type) {
         if (size < 0) {
             throw new IllegalArgumentException("buffer size must be >= 0, got " + size);
         }
         current();
-        long bytes = Math.max(1L, (long) size * Float.BYTES);
-        CUdeviceptr p = memory.allocate(bytes, Use.BUFFERS, "a buffer of " + size + " floats");
-        return new CudaBuffer(this, p, 0, size, true);
+        long bytes = Math.max(1L, (long) size * type.bytes());
+        CUdeviceptr p = memory.allocate(bytes, Use.BUFFERS, "a buffer of " + size + " " + type + " elements");
+        return new CudaBuffer(this, p, type, 0, size, true);
     }
 
-    /** Copies {@code values} into scratch region {@code r} once the queued ops are done with it. */
+    /** Copies {@code values} into scratch region {@code r} once the queued ops are done with it, without waiting. */
     CUdeviceptr uploadInts(Region r, int[] values) {
-        CUdeviceptr p = scratch.get(r, (long) Math.max(1, values.length) * Integer.BYTES);
-        context.synchronize();
-        CudaCalls.check(JCudaDriver.cuMemcpyHtoD(p, Pointer.to(values), (long) values.length * Integer.BYTES),
-                "cuMemcpyHtoD(" + r + ")");
-        return p;
+        return scratch.upload(r, values);
     }
 
+    /** An f32 buffer of this backend: what every op but copy, read, write and the KV cache readers takes. */
     CudaBuffer cuda(DeviceBuffer b) {
+        CudaBuffer c = anyType(b);
+        if (c.type() != ElementType.F32) {
+            throw new IllegalArgumentException("buffer " + b + " is " + c.type()
+                    + "; this op takes F32 buffers (F16 is for a KV cache: copy, read, write, attention)");
+        }
+        return c;
+    }
+
+    /** A buffer of this backend of either element type. */
+    CudaBuffer anyType(DeviceBuffer b) {
         if (b instanceof CudaBuffer c && c.owner() == this) {
             return c;
         }
         throw new IllegalArgumentException("buffer " + b + " does not belong to this CUDA backend");
+    }
+
+    static void requireSameType(String op, CudaBuffer keys, CudaBuffer values) {
+        if (keys.type() != values.type()) {
+            throw new IllegalArgumentException(op + ": keys are " + keys.type() + " but values " + values.type());
+        }
     }
 
     static int grid(long threads) {
@@ -511,7 +569,7 @@ public final class CudaBackend implements Backend {
 
     static void requireSize(String what, CudaBuffer b, long needed) {
         if (b.size() < needed) {
-            throw new IllegalArgumentException(what + ": buffer of " + b.size() + " floats, needs " + needed);
+            throw new IllegalArgumentException(what + ": buffer of " + b.size() + " elements, needs " + needed);
         }
     }
 
@@ -539,10 +597,18 @@ public final class CudaBackend implements Backend {
         for (int i = 0; i < inv.length; i++) {
             inv[i] = rope.inverseFrequency(i);
         }
-        CUdeviceptr p = new CUdeviceptr();
-        CudaCalls.check(JCudaDriver.cuMemAlloc(p, (long) inv.length * Double.BYTES), "cuMemAlloc(rope frequencies)");
+        long bytes = Math.max(1L, (long) inv.length * Double.BYTES);
+        CUdeviceptr p = memory.allocate(bytes, Use.BUFFERS, "rope frequencies");
+        ropeBytes.put(rope, bytes);
+        // The table may reuse a pooled block that queued ops still read; wait before the synchronous copy.
+        context.synchronize();
         CudaCalls.check(JCudaDriver.cuMemcpyHtoD(p, Pointer.to(inv), (long) inv.length * Double.BYTES),
                 "cuMemcpyHtoD(rope frequencies)");
         return p;
+    }
+
+    /** out[i] = in[i] converted by {@code kernel} (f32_to_f16 or f16_to_f32), i < n, queued on the stream. */
+    private void convert(String kernel, CUdeviceptr in, int n, CUdeviceptr out) {
+        kernels.get(kernel).launch(stream(), grid(n), 1, BLOCK, in, (long) n, out);
     }
 }

@@ -32,10 +32,16 @@ final class CudaContext implements AutoCloseable {
         CudaDeviceInfo info = CudaProbe.describe(ordinal);
         CUcontext context = new CUcontext();
         CudaCalls.check(JCudaDriver.cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
-        CudaCalls.check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
-        CUstream stream = new CUstream();
-        CudaCalls.check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
-        return new CudaContext(device, context, stream, info);
+        try {
+            CudaCalls.check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+            CUstream stream = new CUstream();
+            CudaCalls.check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
+            return new CudaContext(device, context, stream, info);
+        } catch (RuntimeException e) {
+            // The retained primary context would otherwise stay alive, holding device memory, until the JVM exits.
+            JCudaDriver.cuDevicePrimaryCtxRelease(device);
+            throw e;
+        }
     }
 
     CudaDeviceInfo info() {

@@ -33,14 +33,19 @@ final class CudaFunction {
     }
 
     void launch(CUstream stream, int gridX, int gridY, int block, Object... args) {
-        if (gridX <= 0 || gridY <= 0) {
+        launchWithZ(stream, gridX, gridY, 1, block, args);
+    }
+
+    /** A launch on a grid of gridX x gridY x gridZ blocks. */
+    void launchWithZ(CUstream stream, int gridX, int gridY, int gridZ, int block, Object... args) {
+        if (gridX <= 0 || gridY <= 0 || gridZ <= 0) {
             return;
         }
         NativePointerObject[] params = new NativePointerObject[args.length];
         for (int i = 0; i < args.length; i++) {
             params[i] = param(args[i]);
         }
-        CudaCalls.check(JCudaDriver.cuLaunchKernel(function, gridX, gridY, 1, block, 1, 1, dynamicSharedBytes, stream,
+        CudaCalls.check(JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, block, 1, 1, dynamicSharedBytes, stream,
                 Pointer.to(params), null), "launch of kernel " + name);
     }
 

@@ -17,9 +17,6 @@ import jcuda.driver.JCudaDriver;
  * backend takes its portable path.
  */
 final class CudaKernels implements AutoCloseable {
-    /** Dynamic shared memory of gemm_f16: 3 stages of (128 + 128) rows x 40 halfs. */
-    static final int GEMM_SHARED_BYTES = 3 * (128 + 128) * 40 * 2;
-
     private final List<CUmodule> modules = new ArrayList<>();
     private final Map<String, CudaFunction> functions = new HashMap<>();
 
@@ -71,13 +68,13 @@ final class CudaKernels implements AutoCloseable {
         return functions.containsKey(kernel);
     }
 
-    private static List<String> kernelNames(String module) {
+    static List<String> kernelNames(String module) {
         return switch (module) {
-            case "dequant" -> List.of("dequantize_f16", "embed_rows", "f32_to_f16");
-            case "matmul" -> List.of("gemm_f16", "matvec_q");
+            case "dequant" -> List.of("embed_rows", "f32_to_f16", "f16_to_f32");
+            case "matmul" -> List.of("gemm_q", "matvec_q");
             case "norm_rope" -> List.of("rms_norm", "add_bias", "add_inplace", "swiglu", "rope");
             case "attention" -> List.of("flash_attention_d64", "flash_attention_d128", "attention_split",
-                    "attention_combine");
+                    "attention_split_d128", "attention_combine");
             case "pflash" -> List.of("block_mean_keys", "block_scores_d64", "block_scores_d128", "block_scores_any",
                     "select_blocks", "sparse_flash_attention_d64", "sparse_flash_attention_d128", "sparse_attention_rows",
                     "tail_logits", "tail_softmax_stats", "tail_probability_max", "average_pool", "chunk_means");
@@ -85,9 +82,26 @@ final class CudaKernels implements AutoCloseable {
         };
     }
 
-    private static int sharedBytes(String kernel) {
+    /**
+     * Threads per block a kernel is launched with (the most, where it varies: attention_combine),
+     * from the constants the launches use.
+     */
+    static int blockThreads(String kernel) {
         return switch (kernel) {
-            case "gemm_f16" -> GEMM_SHARED_BYTES;
+            case "gemm_q" -> CudaBackend.GEMM_THREADS;
+            case "matvec_q" -> CudaBackend.MATVEC_WARPS * 32;
+            case "flash_attention_d64", "flash_attention_d128", "sparse_flash_attention_d64",
+                    "sparse_flash_attention_d128" -> FlashAttentionLayout.WARPS * 32;
+            case "attention_split", "attention_split_d128", "sparse_attention_rows", "block_mean_keys",
+                    "select_blocks" -> CudaBackend.ROW_THREADS;
+            default -> CudaBackend.BLOCK;
+        };
+    }
+
+    /** Dynamic shared memory a kernel is launched with. */
+    static int sharedBytes(String kernel) {
+        return switch (kernel) {
+            case "gemm_q" -> CudaBackend.GEMM_SHARED_BYTES;
             case "flash_attention_d64", "sparse_flash_attention_d64" -> FlashAttentionLayout.sharedBytes(64);
             case "flash_attention_d128", "sparse_flash_attention_d128" -> FlashAttentionLayout.sharedBytes(128);
             default -> 0;

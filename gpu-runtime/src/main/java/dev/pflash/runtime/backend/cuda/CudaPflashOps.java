@@ -39,7 +39,7 @@ public final class CudaPflashOps implements PflashOps {
     public void blockMeanKeys(DeviceBuffer keys, int tokens, int firstBlock, int blocks, int blockTokens, int kvDim,
             DeviceBuffer means) {
         synchronized (backend) {
-            CudaBuffer k = backend.cuda(keys);
+            CudaBuffer k = backend.anyType(keys);
             CudaBuffer m = backend.cuda(means);
             if (firstBlock < 0 || blocks < 0
                     || (blocks > 0 && (firstBlock + blocks - 1) * (long) blockTokens >= tokens)) {
@@ -49,8 +49,8 @@ public final class CudaPflashOps implements PflashOps {
             requireSize("mean keys input", k, (long) tokens * kvDim);
             requireSize("mean keys output", m, (long) (firstBlock + blocks) * kvDim);
             backend.current();
-            kernel("block_mean_keys").launch(backend.stream(), blocks, 1, 128, k.pointer(), tokens, firstBlock,
-                    blockTokens, kvDim, m.pointer());
+            kernel("block_mean_keys").launch(backend.stream(), blocks, 1, CudaBackend.ROW_THREADS, k.pointer(),
+                    k.halfFlag(), tokens, firstBlock, blockTokens, kvDim, m.pointer());
         }
     }
 
@@ -104,8 +104,8 @@ public final class CudaPflashOps implements PflashOps {
             if (words.length > 0) {
                 backend.current();
                 CUdeviceptr bits = backend.scratch().get(Region.MASK_BITS, (long) words.length * Integer.BYTES);
-                kernel("select_blocks").launch(backend.stream(), queryBlocks, heads, 128, sb.pointer(), queryBlocks,
-                        keyBlocks, firstQueryBlock, totalBlocks, sparsity.alpha(), sparsity.sinkBlocks(),
+                kernel("select_blocks").launch(backend.stream(), queryBlocks, heads, CudaBackend.ROW_THREADS, sb.pointer(),
+                        queryBlocks, keyBlocks, firstQueryBlock, totalBlocks, sparsity.alpha(), sparsity.sinkBlocks(),
                         sparsity.windowBlocks(), sparsity.denseLastBlocks(), bits, wordsPerRow);
                 backend.context().synchronize();
                 CudaCalls.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(words), bits, (long) words.length * Integer.BYTES),
@@ -133,9 +133,10 @@ public final class CudaPflashOps implements PflashOps {
             AttentionShape shape, BlockMask mask, DeviceBuffer out) {
         synchronized (backend) {
             CudaBuffer qb = backend.cuda(q);
-            CudaBuffer kb = backend.cuda(keys);
-            CudaBuffer vb = backend.cuda(values);
+            CudaBuffer kb = backend.anyType(keys);
+            CudaBuffer vb = backend.anyType(values);
             CudaBuffer ob = backend.cuda(out);
+            CudaBackend.requireSameType("sparse attention", kb, vb);
             int blockTokens = mask.blockTokens();
             requireBlockStart("sparse attention", firstIndex, blockTokens);
             int queryBlocks = ceilDiv(tokens, blockTokens);
@@ -181,11 +182,12 @@ public final class CudaPflashOps implements PflashOps {
                     && backend.kernels().has(flash)) {
                 kernel(flash).launch(backend.stream(), ceilDiv(tokens, FlashAttentionLayout.QUERIES_PER_BLOCK),
                         shape.heads(), FlashAttentionLayout.WARPS * 32, qb.pointer(), kb.pointer(), vb.pointer(),
-                        tokens, firstIndex, shape.heads(), shape.kvHeads(), shape.scale(), ob.pointer(),
+                        kb.halfFlag(), tokens, firstIndex, shape.heads(), shape.kvHeads(), shape.scale(), ob.pointer(),
                         offsetsOnDevice, listOnDevice, blockTokens, mask.firstQueryBlock(), queryBlocks);
             } else {
-                kernel("sparse_attention_rows").launch(backend.stream(), tokens * shape.heads(), 1, 128, qb.pointer(),
-                        kb.pointer(), vb.pointer(), tokens, firstIndex, shape.heads(), shape.kvHeads(), d,
+                kernel("sparse_attention_rows").launch(backend.stream(), tokens * shape.heads(), 1, CudaBackend.ROW_THREADS,
+                        qb.pointer(),
+                        kb.pointer(), vb.pointer(), kb.halfFlag(), tokens, firstIndex, shape.heads(), shape.kvHeads(), d,
                         shape.scale(), ob.pointer(), offsetsOnDevice, listOnDevice, blockTokens,
                         mask.firstQueryBlock(), queryBlocks);
             }
@@ -197,7 +199,7 @@ public final class CudaPflashOps implements PflashOps {
             AttentionShape shape, int totalKeys, DeviceBuffer logits) {
         synchronized (backend) {
             CudaBuffer qb = backend.cuda(tailQ);
-            CudaBuffer kb = backend.cuda(keys);
+            CudaBuffer kb = backend.anyType(keys);
             CudaBuffer lb = backend.cuda(logits);
             if (firstKey < 0 || firstKey + keyRows > totalKeys) {
                 throw new IllegalArgumentException("tail logits: keys " + firstKey + ".." + (firstKey + keyRows - 1)
@@ -211,8 +213,8 @@ public final class CudaPflashOps implements PflashOps {
             }
             backend.current();
             kernel("tail_logits").launch(backend.stream(), ceilDiv(keyRows, 8), 1, BLOCK, qb.pointer(), tailTokens,
-                    kb.pointer(), keyRows, firstKey, shape.heads(), shape.kvHeads(), shape.headDim(), shape.scale(),
-                    totalKeys, lb.pointer());
+                    kb.pointer(), kb.halfFlag(), keyRows, firstKey, shape.heads(), shape.kvHeads(), shape.headDim(),
+                    shape.scale(), totalKeys, lb.pointer());
         }
     }
 

@@ -106,12 +106,16 @@ public record CudaProbe(boolean available, String reason, CudaDeviceInfo device)
                 total[0], driver[0], sms, clockKhz, smemOptin);
     }
 
-    /** A short reason from JCuda's long multi-attempt loading error. */
+    /**
+     * A short reason from JCuda's long multi-attempt loading error: its first line only says
+     * "Error while loading native library", so the reason is the innermost loader message (the
+     * last "...: cannot open shared object file", "failed to map segment" and the like in the
+     * error, its causes and suppressed errors), with what to do for the usual causes.
+     */
     static String bindingFailure(Throwable e) {
-        String text = String.valueOf(e.getMessage());
-        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
-            text += " " + c.getMessage();
-        }
+        StringBuilder all = new StringBuilder();
+        collectMessages(e, all, 0);
+        String text = all.toString();
         String lower = text.toLowerCase(Locale.ROOT);
         if (lower.contains("libcuda.so")) {
             return "the NVIDIA driver library libcuda.so.1 was not found (no NVIDIA driver on this machine)";
@@ -119,8 +123,49 @@ public record CudaProbe(boolean available, String reason, CudaDeviceInfo device)
         if (lower.contains("nvcuda.dll")) {
             return "the NVIDIA driver library nvcuda.dll was not found (no NVIDIA driver on this machine)";
         }
-        String first = text.lines().findFirst().orElse(text).trim();
-        return "the JCuda driver binding could not be loaded (" + e.getClass().getSimpleName() + ": " + first + ")";
+        String cause = rootCause(text);
+        if (cause == null) {
+            String first = text.lines().findFirst().orElse(text).trim();
+            return "the JCuda driver binding could not be loaded (" + e.getClass().getSimpleName() + ": " + first + ")";
+        }
+        String hint = "";
+        String lowerCause = cause.toLowerCase(Locale.ROOT);
+        if (lowerCause.contains("libstdc++")) {
+            hint = "; install the C++ runtime (libstdc++6 on Debian/Ubuntu, libstdc++ on RHEL/Fedora)";
+        } else if (lowerCause.contains("failed to map segment") || lowerCause.contains("operation not permitted")) {
+            hint = "; the temporary folder JCuda unpacks its library into may be mounted noexec: point "
+                    + "-Djava.io.tmpdir at a folder that allows executables";
+        }
+        return "the JCuda driver binding could not be loaded: " + cause + hint;
+    }
+
+    private static void collectMessages(Throwable e, StringBuilder into, int depth) {
+        if (e == null || depth > 8) {
+            return;
+        }
+        into.append(e.getMessage()).append('\n');
+        for (Throwable s : e.getSuppressed()) {
+            collectMessages(s, into, depth + 1);
+        }
+        collectMessages(e.getCause(), into, depth + 1);
+    }
+
+    /** The last line that names why the dynamic loader refused a library, from the library's path on; null if none. */
+    private static String rootCause(String text) {
+        String found = null;
+        for (String line : text.lines().toList()) {
+            String l = line.toLowerCase(Locale.ROOT);
+            if (l.contains("cannot open shared object") || l.contains("failed to map segment")
+                    || l.contains("undefined symbol") || l.contains("wrong elf class") || l.contains("version `")
+                    || l.contains("operation not permitted") || l.contains("permission denied")) {
+                found = line.trim();
+            }
+        }
+        if (found == null) {
+            return null;
+        }
+        int at = found.indexOf("UnsatisfiedLinkError: ");
+        return at >= 0 ? found.substring(at + "UnsatisfiedLinkError: ".length()) : found;
     }
 
     @Override

@@ -1,8 +1,9 @@
 package dev.pflash.runtime.backend.cuda;
 
 /**
- * Shared memory of the flash attention kernels (attention.cu, FlashLayout): 64 queries and a
- * tile of 32 keys per step, 4 warps of 16 queries. Kept equal to the CUDA side's sum.
+ * Shared memory of the flash attention kernels (flash.cuh, FlashLayout): 64 queries and a
+ * tile of 32 keys per step, 4 warps of 16 queries. The f16 query staging and the f32 output rows
+ * share their bytes (the queries move to registers first). Kept equal to the CUDA side's sum.
  */
 final class FlashAttentionLayout {
     static final int QUERIES_PER_BLOCK = 64;
@@ -21,6 +22,6 @@ final class FlashAttentionLayout {
         int p = WARPS * 16 * (KEYS_PER_TILE + 8) * 2;
         int o = WARPS * 16 * oPitch * 4;
         int l = WARPS * 16 * 4;
-        return q + 2 * k + s + p + o + l;
+        return Math.max(q, o) + 2 * k + s + p + l;
     }
 }

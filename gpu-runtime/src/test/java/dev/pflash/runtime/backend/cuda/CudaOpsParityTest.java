@@ -17,6 +17,8 @@ import dev.pflash.runtime.backend.WeightMatrix;
 import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.TensorData;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.function.IntPredicate;
 import java.util.stream.Stream;
@@ -86,18 +88,86 @@ class CudaOpsParityTest {
         assertWithinProductBound(tensor, x, tokens, expected, got, relative, o -> true);
     }
 
-    @Test
-    void aWeightLargerThanTheScratchIsMultipliedInSlices() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q8_0", "F16"})
+    void aLongChunkIsMultipliedWithWeightTilesDequantizedInsideTheGemm(GgmlType type) {
+        // Several 128-row and 128-token tiles with ragged edges, 1024 / 32 k-tiles.
         int cols = 1024;
-        int rows = (int) (CudaBackend.WEIGHT_SCRATCH_BYTES / (2L * cols)) + 4000;
-        int tokens = 16;
-        TensorData tensor = randomTensor(GgmlType.Q8_0, cols, rows, 33);
+        int rows = 300;
+        int tokens = 259;
+        TensorData tensor = randomTensor(type, cols, rows, 33);
         float[] x = randomFloats(tokens * cols, 34, 1);
-        float[] expected = matmul(cpu, tensor, x, tokens, rows);
+        assertWithinProductBound(tensor, x, tokens, matmul(cpu, tensor, x, tokens, rows),
+                matmul(gpu, tensor, x, tokens, rows), 2e-3, o -> true);
+    }
+
+    @Test
+    void aTensorSlicedOutOfALargerHeapArrayUploadsItsOwnBytes() {
+        TensorData whole = randomTensor(GgmlType.Q8_0, 256, 64, 48);
+        int length = 64 * whole.rowBytes();
+        byte[] padded = new byte[1000 + length];
+        Arrays.fill(padded, (byte) 0x7f);
+        whole.buffer(0).duplicate().position(whole.offset(0)).get(padded, 1000, length);
+        // A heap buffer whose data starts 1000 bytes into its array: arrayOffset() == 1000.
+        ByteBuffer slice = ByteBuffer.wrap(padded).position(1000).slice().order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(slice.arrayOffset()).isEqualTo(1000);
+        TensorData sliced = TensorData.of("sliced", GgmlType.Q8_0, new long[] {256, 64}, slice);
+        float[] x = randomFloats(3 * 256, 49, 1);
+        assertThat(matmul(gpu, sliced, x, 3, 64)).containsExactly(matmul(gpu, whole, x, 3, 64));
+        assertWithinProductBound(whole, x, 3, matmul(cpu, whole, x, 3, 64), matmul(gpu, sliced, x, 3, 64), 1e-5,
+                o -> true);
+    }
+
+    @Test
+    void activationsBeyondTheHalfRangeAreClampedInsteadOfTurningRowsIntoNaN() {
+        int cols = 256;
+        int rows = 130;
+        int tokens = 40;
+        TensorData tensor = randomTensor(GgmlType.Q8_0, cols, rows, 50);
+        float[] x = randomFloats(tokens * cols, 51, 1);
+        x[7 * cols + 3] = 1e6f;   // token 7: far past 65504, inf in plain f16
+        x[9 * cols + 100] = -7e4f;
         float[] got = matmul(gpu, tensor, x, tokens, rows);
-        int sliceRows = (int) (CudaBackend.WEIGHT_SCRATCH_BYTES / (2L * cols));
-        assertWithinProductBound(tensor, x, tokens, expected, got, 2e-3,
-                o -> o % 499 == 0 || Math.abs(o - sliceRows) < 200 || o >= rows - 200);
+        for (float v : got) {
+            assertThat(v).isFinite();
+        }
+        float[] expected = matmul(cpu, tensor, x, tokens, rows);
+        for (int t : new int[] {0, 6, 8, 39}) {
+            float[] xt = Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
+            assertWithinProductBound(tensor, xt, 1, Arrays.copyOfRange(expected, t * rows, (t + 1) * rows),
+                    Arrays.copyOfRange(got, t * rows, (t + 1) * rows), 2e-3, o -> true);
+        }
+        // Token 7 sees the clamped value: w[o][3] * 65504 plus the rest.
+        float[] w = new float[cols];
+        for (int o = 0; o < rows; o += 13) {
+            tensor.dequantizeRow(o, w, 0);
+            double bound = 0;
+            double exact = 0;
+            for (int i = 0; i < cols; i++) {
+                double xi = i == 3 ? 65504 : x[7 * cols + i];
+                bound += Math.abs(w[i] * xi);
+                exact += w[i] * xi;
+            }
+            assertThat((double) got[7 * rows + o]).as("row %d", o).isCloseTo(exact, offset(2e-3 * bound));
+        }
+    }
+
+    @Test
+    void decodeStepsWithInputsAtAnOddOffsetMatchTheCpu() {
+        // matvec_q with an input slice that is not 16-byte aligned takes its scalar path.
+        int cols = 512;
+        int rows = 77;
+        TensorData tensor = randomTensor(GgmlType.Q4_K, cols, rows, 52);
+        float[] x = randomFloats(3 * cols + 1, 53, 1);
+        float[] expected;
+        try (WeightMatrix w = cpu.upload(tensor)) {
+            expected = run(cpu, b -> cpu.matmul(w, b[0].slice(1, 3 * cols), 3, b[1]), x, new float[3 * rows])[1];
+        }
+        float[] got;
+        try (WeightMatrix w = gpu.upload(tensor)) {
+            got = run(gpu, b -> gpu.matmul(w, b[0].slice(1, 3 * cols), 3, b[1]), x, new float[3 * rows])[1];
+        }
+        assertWithinProductBound(tensor, Arrays.copyOfRange(x, 1, x.length), 3, expected, got, 1e-5, o -> true);
     }
 
     @ParameterizedTest
@@ -165,7 +235,14 @@ class CudaOpsParityTest {
         "16, 0, 2, 1, 128",     // the fewest queries that take the flash path
         "1, 3000, 16, 8, 128",  // decode over a long cache: split over the keys
         "3, 500, 4, 2, 64",     // a few decode queries
-        "40, 10, 4, 2, 96"      // a head dim without a flash kernel
+        "40, 10, 4, 2, 96",     // a head dim without a flash kernel
+        "64, 20000, 2, 1, 128", // a short chunk over a long cache: flash split over the keys
+        "20, 9000, 4, 2, 64",   // the same for d64, a ragged query block
+        "1, 3000, 32, 8, 128",  // decode, 4 query heads per kv head read each key row once
+        "2, 700, 12, 2, 64",    // 6 heads per kv head: blocks of 3
+        "1, 100, 16, 1, 64",    // 16 heads per kv head: blocks of 4
+        "2, 300, 4, 2, 256",    // heads over 128: the 8-slot row kernel
+        "1, 40, 2, 1, 160"      // the same, a head dim not a multiple of 64
     })
     void attentionMatchesTheCpu(int tokens, int firstIndex, int heads, int kvHeads, int headDim) {
         AttentionShape shape = new AttentionShape(heads, kvHeads, headDim, (float) (1 / Math.sqrt(headDim)));
@@ -179,6 +256,77 @@ class CudaOpsParityTest {
         float[] got = run(gpu, b -> gpu.attention(b[0], b[1], b[2], tokens, firstIndex, shape, b[3]), q, k, v, out)[3];
         boolean flash = tokens >= CudaBackend.FLASH_MIN_QUERIES && (headDim == 64 || headDim == 128);
         assertClose(expected, got, (flash ? 5e-3f : 1e-5f) * maxAbs(v));
+    }
+
+    @Test
+    void flashAttentionOverValuesBeyondTheHalfRangeStaysFinite() {
+        // Queries, keys and values are staged in f16: clamped to +-65504 there, never inf (whose
+        // products would make the row's softmax NaN).
+        AttentionShape shape = new AttentionShape(2, 1, 64, 0.125f);
+        int tokens = 32;
+        float[] q = randomFloats(tokens * shape.queryDim(), 57, 1);
+        float[] k = randomFloats(tokens * shape.kvDim(), 58, 1);
+        float[] v = randomFloats(tokens * shape.kvDim(), 59, 1);
+        q[5 * shape.queryDim() + 3] = 3e6f;  // x 0.125 is still beyond 65504
+        k[2 * shape.kvDim() + 7] = -1e5f;
+        v[4 * shape.kvDim() + 9] = 2e5f;
+        float[] got = run(gpu, b -> gpu.attention(b[0], b[1], b[2], tokens, 0, shape, b[3]), q, k, v,
+                new float[tokens * shape.queryDim()])[3];
+        for (int i = 0; i < got.length; i++) {
+            assertThat(got[i]).as("element %d", i).isFinite();
+        }
+    }
+
+    @Test
+    void backToBackUploadsOfTokensAndPositionsKeepEachCallsOwnValues() {
+        // Token ids and positions reach the device by copies queued on the stream, without the
+        // host waiting: calls queued back to back must each see their own values.
+        RotaryEmbedding rope = RotaryEmbedding.of(RopeStyle.NEOX, 64, 10_000, null);
+        TensorData table = randomTensor(GgmlType.Q8_0, 64, 40, 54);
+        try (WeightMatrix w = gpu.upload(table); WeightMatrix wc = cpu.upload(table)) {
+            DeviceBuffer[] g = new DeviceBuffer[6];
+            DeviceBuffer[] c = new DeviceBuffer[6];
+            try {
+                for (int i = 0; i < g.length; i++) {
+                    int[] tokens = {i, 39 - i, 2 * i, 7};
+                    int[] positions = {i, 100 * i, 5000 + i, 3};
+                    g[i] = gpu.allocate(4 * 64);
+                    c[i] = cpu.allocate(4 * 64);
+                    gpu.embed(w, tokens, g[i]);
+                    cpu.embed(wc, tokens, c[i]);
+                    gpu.rope(g[i], 4, 1, 64, positions, rope);
+                    cpu.rope(c[i], 4, 1, 64, positions, rope);
+                }
+                for (int i = 0; i < g.length; i++) {
+                    float[] got = new float[4 * 64];
+                    float[] expected = new float[4 * 64];
+                    gpu.read(g[i], got, 0);
+                    cpu.read(c[i], expected, 0);
+                    assertClose(expected, got, 2e-6f);
+                }
+            } finally {
+                for (int i = 0; i < g.length; i++) {
+                    if (g[i] != null) {
+                        g[i].close();
+                    }
+                    if (c[i] != null) {
+                        c[i].close();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void ropeTablesAreAccountedAsDeviceMemory() {
+        RotaryEmbedding rope = RotaryEmbedding.of(RopeStyle.NEOX, 96, 123_456, null);
+        long before = gpu.memory().held(CudaMemory.Use.BUFFERS);
+        try (DeviceBuffer x = gpu.upload(randomFloats(2 * 96, 56, 1))) {
+            long withBuffer = gpu.memory().held(CudaMemory.Use.BUFFERS);
+            gpu.rope(x, 2, 1, 96, new int[] {1, 2}, rope);
+            assertThat(gpu.memory().held(CudaMemory.Use.BUFFERS) - withBuffer).isEqualTo(48L * Double.BYTES);
+        }
+        assertThat(gpu.memory().held(CudaMemory.Use.BUFFERS)).isEqualTo(before + 48L * Double.BYTES);
     }
 
     @Test

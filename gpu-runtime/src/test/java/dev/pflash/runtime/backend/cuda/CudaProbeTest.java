@@ -24,6 +24,30 @@ class CudaProbeTest {
     }
 
     @Test
+    void aMissingCppRuntimeIsNamedWithWhatToInstall() {
+        UnsatisfiedLinkError e = new UnsatisfiedLinkError("Error while loading native library \"JCudaDriver-12.6.0-linux-x86_64\"\n"
+                + "Operating system name: Linux\n"
+                + "Stack trace from the attempt to load the library as a resource:\n"
+                + "java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver-12.6.0-linux-x86_64.so: libstdc++.so.6: cannot "
+                + "open shared object file: No such file or directory\n"
+                + "\tat java.base/jdk.internal.loader.NativeLibraries.load(Native Method)");
+        assertThat(CudaProbe.bindingFailure(e)).isEqualTo("the JCuda driver binding could not be loaded: "
+                + "/tmp/libJCudaDriver-12.6.0-linux-x86_64.so: libstdc++.so.6: cannot open shared object file: No such "
+                + "file or directory; install the C++ runtime (libstdc++6 on Debian/Ubuntu, libstdc++ on RHEL/Fedora)");
+    }
+
+    @Test
+    void aNoexecTempFolderIsNamedFromTheCause() {
+        RuntimeException cause = new RuntimeException("java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver.so: "
+                + "/tmp/libJCudaDriver.so: failed to map segment from shared object");
+        UnsatisfiedLinkError e = new UnsatisfiedLinkError("Error while loading native library \"JCudaDriver\"");
+        e.initCause(cause);
+        assertThat(CudaProbe.bindingFailure(e)).startsWith("the JCuda driver binding could not be loaded: "
+                + "/tmp/libJCudaDriver.so: /tmp/libJCudaDriver.so: failed to map segment from shared object; "
+                + "the temporary folder").contains("-Djava.io.tmpdir");
+    }
+
+    @Test
     void devicesAreDescribedWithWhatDecidesTheirUse() {
         CudaDeviceInfo rtx = new CudaDeviceInfo(1, "NVIDIA GeForce RTX 3090", 86, 25_438_715_904L, 12040, 82, 1_695_000,
                 101_376);

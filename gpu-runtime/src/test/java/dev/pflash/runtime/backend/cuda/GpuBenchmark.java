@@ -11,6 +11,7 @@ import dev.pflash.runtime.engine.Prompt;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.model.KvCache;
+import dev.pflash.runtime.model.LogitsMode;
 import dev.pflash.runtime.model.Transformer;
 import dev.pflash.runtime.models.ModelSources;
 import java.io.IOException;
@@ -21,17 +22,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import jcuda.driver.CUdeviceptr;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The GPU benchmark of the self-test bundle: the tensor-core matrix multiply's TFLOP/s beside the
- * card's peak, dense prefill throughput of synthetic Qwen3-0.6B and -8B models, and PFlash against
- * dense time to first token with the 0.6B drafter and the 8B target at keep ratio 0.05. Writes
- * {@code benchmark.md} into the folder given as {@code --out=DIR}; {@code --quick} runs fewer sizes.
- * Goals (reported, not enforced): the matrix multiply at 40% of peak or more, PFlash 8x faster
- * than dense prefill at 128K tokens.
+ * The GPU benchmark of the self-test bundle: the matrix multiply's TFLOP/s beside the card's peak
+ * (prefill GEMM) and its weight bandwidth at 1 and 8 tokens (decode), prefill tokens/s at 512, 4K
+ * and 32K tokens, decode tokens/s for 1 and 8 sequences, and PFlash against dense time to first
+ * token at 32K and 128K with the 0.6B drafter and the 8B target at keep ratio 0.05, all on
+ * synthetic Qwen3 models. Writes {@code benchmark.md} into the folder given as {@code --out=DIR};
+ * {@code --quick} leaves out the largest sizes (about 3 minutes on an H100-class card against
+ * about 10). Goals (reported, not enforced): the prefill GEMM at 40% of peak or more, PFlash 8x
+ * faster than dense prefill at 128K tokens.
  */
 public final class GpuBenchmark {
     private static final Logger LOG = LoggerFactory.getLogger(GpuBenchmark.class);
@@ -39,6 +41,10 @@ public final class GpuBenchmark {
     private static final double PFLASH_GOAL = 8.0;
     private static final int SUFFIX_TOKENS = 32;
     private static final int PREFIX_TOKENS = 256;
+    private static final String TARGET = "synthetic:qwen3-8b?type=Q4_K_M";
+    private static final String DRAFTER = "synthetic:qwen3-0.6b?type=Q8_0";
+    private static final int DECODE_CONTEXT = 4096;
+    private static final int DECODE_STEPS = 64;
 
     private final List<String> lines = new ArrayList<>();
     private final boolean quick;
@@ -64,7 +70,9 @@ public final class GpuBenchmark {
             throw new IllegalStateException("no usable CUDA device: " + probe.reason());
         }
         GpuBenchmark b = new GpuBenchmark(quick);
+        long t0 = System.nanoTime();
         b.run();
+        b.line(String.format(Locale.ROOT, "Benchmark wall time: %.0f s.", (System.nanoTime() - t0) / 1e9));
         Files.createDirectories(out);
         Files.write(out.resolve("benchmark.md"), b.lines, StandardCharsets.UTF_8);
         LOG.info("benchmark report written to {}", out.resolve("benchmark.md"));
@@ -77,7 +85,7 @@ public final class GpuBenchmark {
             line("Device: " + gpu.device() + (quick ? " (quick run: fewer sizes)" : ""));
             line("");
             matmul(gpu);
-            densePrefill(gpu);
+            prefillAndDecode(gpu);
         }
         pflashAgainstDense();
     }
@@ -86,96 +94,44 @@ public final class GpuBenchmark {
 
     private void matmul(CudaBackend gpu) {
         TensorCorePeak peak = TensorCorePeak.of(gpu.device());
-        line("## Matrix multiply (tensor cores, f16 inputs, f32 accumulate)");
+        line("## Matrix multiply (the matmul op on device-resident weights and activations)");
         line("");
-        line(String.format(Locale.ROOT, "Card peak: %.1f TFLOP/s dense f16 (%s). Goal: %.0f%% of peak.", peak.tflops(),
-                peak.source(), MATMUL_GOAL * 100));
+        line(String.format(Locale.ROOT, "Card peak: %.1f TFLOP/s dense f16 (%s). Goal for prefill: %.0f%% of peak.",
+                peak.tflops(), peak.source(), MATMUL_GOAL * 100));
         line("");
-        line("| what | M (tokens) x N x K | ms | TFLOP/s | % of peak |");
-        line("|---|---|---|---|---|");
+        line("| weight | M (tokens) x N x K | ms | TFLOP/s | % of peak | weight GB/s |");
+        line("|---|---|---|---|---|---|");
         CudaEventTimer timer = new CudaEventTimer(gpu);
         double best = 0;
-        for (int[] shape : new int[][] {{512, 12288, 4096}, {4096, 12288, 4096}, {4096, 4096, 12288}, {8192, 8192, 8192}}) {
-            double tflops = gemmKernel(gpu, timer, shape[0], shape[1], shape[2], peak);
-            best = Math.max(best, tflops);
-        }
-        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K}) {
-            for (int tokens : new int[] {512, 2048}) {
-                matmulOp(gpu, timer, type, tokens, 12288, 4096, peak);
+        int[] prefillTokens = quick ? new int[] {512} : new int[] {512, 4096};
+        for (GgmlType type : new GgmlType[] {GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K}) {
+            try (WeightMatrix w = gpu.upload(GpuTests.randomTensor(type, 4096, 12288, 83))) {
+                for (int tokens : prefillTokens) {
+                    best = Math.max(best, matmulOp(gpu, timer, w, tokens, peak));
+                }
+                for (int tokens : new int[] {1, 8}) {
+                    matmulOp(gpu, timer, w, tokens, peak);
+                }
             }
         }
         line("");
-        line(String.format(Locale.ROOT, "Best GEMM kernel: %.1f TFLOP/s = %.0f%% of peak: goal of %.0f%% %s.", best,
+        line(String.format(Locale.ROOT, "Best prefill matmul: %.1f TFLOP/s = %.0f%% of peak: goal of %.0f%% %s.", best,
                 100 * best / peak.tflops(), MATMUL_GOAL * 100, best >= MATMUL_GOAL * peak.tflops() ? "MET" : "NOT MET"));
         line("");
     }
 
-    /** The f16 GEMM kernel alone on random operands. */
-    private double gemmKernel(CudaBackend gpu, CudaEventTimer timer, int m, int n, int k, TensorCorePeak peak) {
-        CudaMemory memory = gpu.memory();
-        long aBytes = 2L * m * k;
-        long bBytes = 2L * n * k;
-        long cBytes = 4L * m * n;
-        CUdeviceptr a;
-        CUdeviceptr b;
-        CUdeviceptr c;
-        synchronized (gpu) {
-            gpu.current();
-            a = memory.allocate(aBytes, CudaMemory.Use.SCRATCH, "benchmark A");
-            b = memory.allocate(bBytes, CudaMemory.Use.SCRATCH, "benchmark B");
-            c = memory.allocate(cBytes, CudaMemory.Use.SCRATCH, "benchmark C");
-        }
-        try {
-            fillHalf(gpu, a, m, k, 81);
-            fillHalf(gpu, b, n, k, 82);
-            CudaFunction gemm = gpu.kernels().get("gemm_f16");
-            Runnable launch = () -> {
-                gpu.current();
-                gemm.launch(gpu.stream(), CudaBackend.ceilDiv(n, 128), CudaBackend.ceilDiv(m, 128), 256, a, b, c, m, n,
-                        k, k, k, n);
-            };
-            double ms = time(timer, launch);
-            double tflops = 2.0 * m * n * k / (ms * 1e-3) / 1e12;
-            line(String.format(Locale.ROOT, "| gemm_f16 kernel | %d x %d x %d | %.3f | %.1f | %.0f%% |", m, n, k, ms, tflops,
-                    100 * tflops / peak.tflops()));
-            return tflops;
-        } finally {
-            synchronized (gpu) {
-                gpu.synchronize();
-                memory.free(a, aBytes, CudaMemory.Use.SCRATCH);
-                memory.free(b, bBytes, CudaMemory.Use.SCRATCH);
-                memory.free(c, cBytes, CudaMemory.Use.SCRATCH);
-                memory.releasePool();
-            }
-        }
-    }
-
-    /** Random f16 rows: random floats in [-1, 1) converted on the device. */
-    private static void fillHalf(CudaBackend gpu, CUdeviceptr dst, int rows, int cols, long seed) {
-        int rowsPerPiece = Math.max(1, (1 << 24) / cols);
-        for (int r0 = 0; r0 < rows; r0 += rowsPerPiece) {
-            int n = Math.min(rowsPerPiece, rows - r0);
-            try (DeviceBuffer f = gpu.upload(GpuTests.randomFloats(n * cols, seed + r0, 1))) {
-                synchronized (gpu) {
-                    gpu.current();
-                    CudaBuffer src = gpu.cuda(f);
-                    gpu.kernels().get("f32_to_f16").launch(gpu.stream(), CudaBackend.grid((long) n * cols), 1, 256,
-                            src.pointer(), n, cols, cols, dst.withByteOffset(2L * r0 * cols));
-                }
-            }
-        }
-    }
-
-    /** The whole matmul op: dequantization of a quantized weight to f16 scratch, then the GEMM. */
-    private void matmulOp(CudaBackend gpu, CudaEventTimer timer, GgmlType type, int tokens, int rows, int cols,
-            TensorCorePeak peak) {
-        try (WeightMatrix w = gpu.upload(GpuTests.randomTensor(type, cols, rows, 83));
-                DeviceBuffer x = gpu.upload(GpuTests.randomFloats(tokens * cols, 84, 1));
+    /** The matmul op: tensor-core GEMM with in-kernel dequantization above 8 tokens, matvec_q up to 8. */
+    private double matmulOp(CudaBackend gpu, CudaEventTimer timer, WeightMatrix w, int tokens, TensorCorePeak peak) {
+        int rows = w.rows();
+        int cols = w.cols();
+        try (DeviceBuffer x = gpu.upload(GpuTests.randomFloats(tokens * cols, 84, 1));
                 DeviceBuffer out = gpu.allocate(tokens * rows)) {
             double ms = time(timer, () -> gpu.matmul(w, x, tokens, out));
             double tflops = 2.0 * tokens * rows * cols / (ms * 1e-3) / 1e12;
-            line(String.format(Locale.ROOT, "| matmul op, %s weight (dequantize + GEMM) | %d x %d x %d | %.3f | %.1f | %.0f%% |",
-                    type, tokens, rows, cols, ms, tflops, 100 * tflops / peak.tflops()));
+            double gbs = w.bytes() / (ms * 1e-3) / 1e9;
+            line(String.format(Locale.ROOT, "| %s | %d x %d x %d | %.3f | %.2f | %.0f%% | %.0f |", w.type(), tokens, rows,
+                    cols, ms, tflops, 100 * tflops / peak.tflops(), gbs));
+            return tflops;
         }
     }
 
@@ -191,19 +147,18 @@ public final class GpuBenchmark {
         return total / repeats;
     }
 
-    // ---- dense prefill
+    // ---- prefill and decode
 
-    private void densePrefill(CudaBackend gpu) {
-        int[] sizes = quick ? new int[] {4096, 16384} : new int[] {4096, 8192, 16384, 32768};
-        int ctx = sizes[sizes.length - 1] + 1024;
-        line("## Dense prefill (chunks of " + Transformer.DEFAULT_CHUNK_SIZE + " tokens)");
+    private void prefillAndDecode(CudaBackend gpu) {
+        int[] sizes = quick ? new int[] {512, 4096} : new int[] {512, 4096, 32768};
+        int ctx = Math.max(sizes[sizes.length - 1], DECODE_CONTEXT + DECODE_STEPS) + 1024;
+        line("## Prefill (chunks of " + Transformer.DEFAULT_CHUNK_SIZE + " tokens) and decode");
         line("");
-        line("| model | tokens | seconds | tokens/s |");
-        line("|---|---|---|---|");
-        for (String model : new String[] {"synthetic:qwen3-0.6b?type=Q8_0", "synthetic:qwen3-8b?type=Q8_0",
-                "synthetic:qwen3-8b?type=Q4_K"}) {
-            String spec = model + "&ctx=" + ctx;
-            try (ModelFile file = ModelSources.open(spec); Transformer t = Transformer.load(file, gpu)) {
+        line("| model | what | tokens | seconds | tokens/s |");
+        line("|---|---|---|---|---|");
+        String[] models = quick ? new String[] {TARGET} : new String[] {DRAFTER, TARGET};
+        for (String model : models) {
+            try (ModelFile file = ModelSources.open(model + "&ctx=" + ctx); Transformer t = Transformer.load(file, gpu)) {
                 warmUp(t);
                 for (int n : sizes) {
                     int[] tokens = new SplittableRandom(n).ints(n, 0, t.config().vocabSize()).toArray();
@@ -211,12 +166,46 @@ public final class GpuBenchmark {
                         long t0 = System.nanoTime();
                         t.prefill(cache, tokens);
                         double s = (System.nanoTime() - t0) / 1e9;
-                        line(String.format(Locale.ROOT, "| %s | %d | %.2f | %.0f |", model, n, s, n / s));
+                        line(String.format(Locale.ROOT, "| %s | prefill | %d | %.2f | %.0f |", model, n, s, n / s));
                     }
+                }
+                for (int sequences : new int[] {1, 8}) {
+                    double s = decode(t, sequences);
+                    line(String.format(Locale.ROOT, "| %s | decode, %d sequence%s at %d tokens of context | %d | %.2f | %.0f |",
+                            model, sequences, sequences == 1 ? "" : "s", DECODE_CONTEXT, DECODE_STEPS * sequences, s,
+                            DECODE_STEPS * sequences / s));
                 }
             }
         }
         line("");
+    }
+
+    /** Seconds for DECODE_STEPS decode steps of {@code sequences} sequences packed into one forward per step. */
+    private static double decode(Transformer t, int sequences) {
+        List<KvCache> caches = new ArrayList<>();
+        try {
+            int[] prompt = new SplittableRandom(7).ints(DECODE_CONTEXT, 0, t.config().vocabSize()).toArray();
+            for (int s = 0; s < sequences; s++) {
+                KvCache cache = t.newCache();
+                caches.add(cache);
+                t.prefill(cache, prompt);
+            }
+            List<int[]> tokens = new ArrayList<>();
+            List<int[]> positions = new ArrayList<>();
+            long t0 = System.nanoTime();
+            for (int step = 0; step < DECODE_STEPS; step++) {
+                tokens.clear();
+                positions.clear();
+                for (int s = 0; s < sequences; s++) {
+                    tokens.add(new int[] {(step * 31 + s) % t.config().vocabSize()});
+                    positions.add(new int[] {DECODE_CONTEXT + step});
+                }
+                t.forwardPacked(caches, tokens, positions, LogitsMode.LAST);
+            }
+            return (System.nanoTime() - t0) / 1e9;
+        } finally {
+            caches.forEach(KvCache::close);
+        }
     }
 
     private static void warmUp(Transformer t) {
@@ -229,10 +218,10 @@ public final class GpuBenchmark {
     // ---- PFlash against dense
 
     private void pflashAgainstDense() {
-        int[] sizes = quick ? new int[] {32768} : new int[] {32768, 65536, 131072};
+        int[] sizes = quick ? new int[] {32768} : new int[] {32768, 131072};
         int ctx = sizes[sizes.length - 1] + 1024;
-        String target = "synthetic:qwen3-8b?type=Q4_K_M&ctx=" + ctx;
-        String drafter = "synthetic:qwen3-0.6b?type=Q8_0&ctx=" + ctx;
+        String target = TARGET + "&ctx=" + ctx;
+        String drafter = DRAFTER + "&ctx=" + ctx;
         double keep = 0.05;
         double[] dense = new double[sizes.length];
         try (LocalEngine engine = LocalEngine.open(new EngineConfig(target, null, "cuda", 0, null,

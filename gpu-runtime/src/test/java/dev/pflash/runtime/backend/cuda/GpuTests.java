@@ -1,5 +1,7 @@
 package dev.pflash.runtime.backend.cuda;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pflash.runtime.backend.Backend;
@@ -70,6 +72,14 @@ final class GpuTests {
                     buffer.close();
                 }
             }
+        }
+    }
+
+    /** Every element of {@code got} within {@code tolerance} of {@code expected}'s. */
+    static void assertClose(float[] expected, float[] got, float tolerance) {
+        assertThat(got).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(got[i]).as("element %d", i).isCloseTo(expected[i], offset(tolerance));
         }
     }
 
