@@ -170,7 +170,8 @@ final class DocumentJobs {
         EmptyTables.fill(layout, resultsSchema);
         Instant finished = Instant.now();
         new RunManifest(options.getRunId(), job, started, finished, "DONE", input.describe(), layout.directory(),
-                input.files(), optionValues(options, type), ModelIdentity.of(info), info.contextLength(), totals)
+                input.files(), optionValues(options, type), ModelIdentity.of(info), info.contextLength(),
+                info.compressionCrossover(), totals)
                 .writeTo(layout.manifestPath());
         return new RunSummary(options.getRunId(), layout.directory(), input.files(), totals,
                 Duration.between(started, finished).toMillis() / 1000.0);

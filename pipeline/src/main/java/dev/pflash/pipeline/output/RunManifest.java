@@ -19,11 +19,12 @@ import org.apache.beam.sdk.util.MimeTypes;
 
 /**
  * The small JSON file beside the tables that says what a run was: its id, when it started and
- * ended, its options, the models (with file hashes) and backend, and its counts.
+ * ended, its options, the models (with file hashes), the backend and the body length from which
+ * PFlash {@code auto} compresses by cost (null when it does not decide by cost), and its counts.
  */
 public record RunManifest(String runId, String job, Instant startedAt, Instant finishedAt, String state,
         String input, String output, long filesMatched, Map<String, Object> options, ModelIdentity models,
-        int contextLength, RunTotals totals) {
+        int contextLength, Integer compressionCrossover, RunTotals totals) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public RunManifest {
@@ -56,6 +57,7 @@ public record RunManifest(String runId, String job, Instant startedAt, Instant f
         model.put("backend", models.backend());
         model.put("context_length", contextLength);
         model.put("demo_models", models.demoModels());
+        model.put("pflash_auto_crossover_body_tokens", compressionCrossover);
         root.put("models", model);
         Map<String, Object> counts = new LinkedHashMap<>();
         counts.put("files_matched", filesMatched);
@@ -67,6 +69,10 @@ public record RunManifest(String runId, String job, Instant startedAt, Instant f
         counts.put("prefix_tokens_reused", totals.prefixTokensReused());
         counts.put("ttft_p50_ms", totals.ttftP50Ms());
         counts.put("ttft_p95_ms", totals.ttftP95Ms());
+        counts.put("documents_compressed", totals.documentsCompressed());
+        counts.put("compressed_body_tokens", totals.compressedBodyTokens());
+        counts.put("compressed_kept_tokens", totals.compressedKeptTokens());
+        counts.put("ttft_saved_ms", totals.ttftSavedMs());
         root.put("counts", counts);
         Map<String, String> tables = new LinkedHashMap<>();
         for (String table : new String[] {OutputLayout.RESULTS, OutputLayout.TIMINGS, OutputLayout.ERRORS}) {
