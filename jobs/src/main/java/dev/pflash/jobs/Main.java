@@ -34,6 +34,10 @@ public final class Main {
                 return BenchTtftCommand.execute(rest, out, err);
             case "bench-prefix":
                 return PrefixBenchCommand.execute(rest, out, err);
+            case "benchmark":
+                return BenchmarkCommand.execute(rest, out, err);
+            case "report":
+                return ReportCommand.execute(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -57,6 +61,8 @@ public final class Main {
         out.println("  niah        needle-in-a-haystack cases, dense against PFlash: needle kept, value retrieved, TTFT");
         out.println("  bench-ttft  time to first token, dense against PFlash, at several prompt lengths");
         out.println("  bench-prefix prefill saved by shared-prefix KV reuse: cache off and on, batched, labels");
+        out.println("  benchmark   summarize the same documents under several engine configurations; HTML and Markdown report");
+        out.println("  report      the benchmark report over runs that already exist (summarize, classify, benchmark)");
         out.println();
         out.println("'java -jar pflash.jar <command> --help' lists a command's options.");
     }

@@ -1,6 +1,7 @@
 package dev.pflash.pipeline.generate;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -26,5 +27,27 @@ public record GenerationRun(String summary, int[] summaryTokenIds, String finish
     @Override
     public int[] summaryTokenIds() {
         return summaryTokenIds.clone();
+    }
+
+    /** By value, token ids included: runners compare elements by their encodings and by equals. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof GenerationRun r && summary.equals(r.summary)
+                && Arrays.equals(summaryTokenIds, r.summaryTokenIds) && finishReason.equals(r.finishReason)
+                && summaryTokens == r.summaryTokens && fitStrategy == r.fitStrategy && windows == r.windows
+                && usage.equals(r.usage);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(summary, Arrays.hashCode(summaryTokenIds), finishReason, summaryTokens, fitStrategy,
+                windows, usage);
+    }
+
+    @Override
+    public String toString() {
+        return "GenerationRun[summary=" + summary + ", summaryTokenIds=" + Arrays.toString(summaryTokenIds)
+                + ", finishReason=" + finishReason + ", summaryTokens=" + summaryTokens + ", fitStrategy="
+                + fitStrategy + ", windows=" + windows + ", usage=" + usage + "]";
     }
 }

@@ -49,6 +49,7 @@ public record RunManifest(String runId, String job, Instant startedAt, Instant f
         root.put("input", input);
         root.put("output", output);
         root.put("options", options);
+        root.put("machine", machine());
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("target", models.targetModel());
         model.put("target_sha256", models.targetSha256());
@@ -84,6 +85,17 @@ public record RunManifest(String runId, String job, Instant startedAt, Instant f
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("run manifest of " + runId + " is not serializable: " + e.getMessage(), e);
         }
+    }
+
+    /** The machine that ran the job (the driver's): what a benchmark's figures depend on. */
+    static Map<String, Object> machine() {
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        machine.put("arch", System.getProperty("os.arch"));
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
+        machine.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        return machine;
     }
 
     /** Writes the manifest to {@code path} through Beam's file systems (local or remote). */
