@@ -3,10 +3,13 @@ package dev.pflash.jobs.report;
 import dev.pflash.schemas.BenchmarkRow;
 import java.awt.Color;
 import java.awt.Rectangle;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import org.jfree.chart.ChartFactory;
@@ -168,6 +171,9 @@ public final class ReportCharts {
         LogAxis axis = new LogAxis(label);
         axis.setBase(10);
         axis.setSmallestValue(1e-3);
+        // Whole powers of ten, written as numbers rather than exponents.
+        axis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        axis.setNumberFormatOverride(new DecimalFormat("#,##0.###", DecimalFormatSymbols.getInstance(Locale.ROOT)));
         return axis;
     }
 
