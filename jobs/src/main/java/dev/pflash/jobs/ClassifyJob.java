@@ -65,7 +65,7 @@ public final class ClassifyJob {
                 input.files(), input.describe(), input.layout().directory(), config.labels().names().size());
         EngineInfo info = DocumentJobs.describeEngine(config.engine(), config.opener());
         RunTotals totals = DocumentJobs.runPipeline(options, "Classify", new ClassifyPipeline(config), input.files(),
-                started);
+                started, DocumentJobs.LOG_PROGRESS);
         return DocumentJobs.finish("classify", options, ClassifyOptions.class, input, ClassifyResult.getClassSchema(),
                 info, totals, started);
     }

@@ -45,6 +45,16 @@ final class DocumentJobs {
     private DocumentJobs() {
     }
 
+    /** What a job does with its progress while the pipeline runs: the totals so far, of how many files, after how long. */
+    @FunctionalInterface
+    interface Progress {
+        void report(RunTotals soFar, long files, double elapsedSeconds);
+    }
+
+    /** Progress as a line in the log. */
+    static final Progress LOG_PROGRESS = (soFar, files, elapsed) ->
+            LOG.info("Progress: {}", ProgressLine.of(soFar, files, elapsed));
+
     /** The files a run reads, how many there are, and where its tables go (checked and prepared). */
     record RunInput(List<String> patterns, long files, OutputLayout layout) {
         String describe() {
@@ -146,16 +156,16 @@ final class DocumentJobs {
         return info;
     }
 
-    /** Runs {@code job} on the options' runner, logging progress, and returns the run's totals. */
+    /** Runs {@code job} on the options' runner, reporting progress, and returns the run's totals. */
     static RunTotals runPipeline(DocumentJobOptions options, String name, PTransform<PBegin, PDone> job, long files,
-            Instant started) {
+            Instant started, Progress progress) {
         Pipeline pipeline = Pipeline.create(options);
         pipeline.apply(name, job);
         org.joda.time.Duration interval =
                 org.joda.time.Duration.standardSeconds(Math.max(1, options.getProgressSeconds()));
         return RunMetrics.totals(RunnerSupport.runAndWatch(pipeline, interval, metrics -> {
             double elapsed = Duration.between(started, Instant.now()).toMillis() / 1000.0;
-            LOG.info("Progress: {}", ProgressLine.of(RunMetrics.totals(metrics), files, elapsed));
+            progress.report(RunMetrics.totals(metrics), files, elapsed);
         }));
     }
 
@@ -170,7 +180,8 @@ final class DocumentJobs {
         EmptyTables.fill(layout, resultsSchema);
         Instant finished = Instant.now();
         new RunManifest(options.getRunId(), job, started, finished, "DONE", input.describe(), layout.directory(),
-                input.files(), optionValues(options, type), ModelIdentity.of(info), info.contextLength(), totals)
+                input.files(), optionValues(options, type), ModelIdentity.of(info), info.contextLength(),
+                info.compressionCrossover(), totals)
                 .writeTo(layout.manifestPath());
         return new RunSummary(options.getRunId(), layout.directory(), input.files(), totals,
                 Duration.between(started, finished).toMillis() / 1000.0);

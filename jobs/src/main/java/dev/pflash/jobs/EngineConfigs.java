@@ -38,7 +38,8 @@ final class EngineConfigs {
         CompressionSettings compression = CompressionSettings.defaults()
                 .withMode(CompressionSettings.Mode.parse(options.getPrefillCompression()))
                 .withKeepRatio(options.getKeepRatio()).withAlpha(options.getAlpha())
-                .withThreshold(options.getCompressionThreshold());
+                .withThreshold(options.getCompressionThreshold() == null ? CompressionSettings.BY_COST
+                        : options.getCompressionThreshold());
         String drafterModel = drafter.isEmpty() || drafter.equalsIgnoreCase(NO_DRAFTER) ? null
                 : checkModel("--drafter", drafter);
         if (drafterModel == null && compression.mode() == CompressionSettings.Mode.AUTO) {

@@ -38,8 +38,8 @@ public interface EngineOptions extends PipelineOptions {
 
     void setSystemPrompt(String value);
 
-    @Description("PFlash speculative prefill: off, auto (compress bodies of at least --compression-threshold"
-            + " tokens) or always")
+    @Description("PFlash speculative prefill: off, auto (compress a body when the predicted time to first token with"
+            + " PFlash is below the dense one, or from --compression-threshold when given) or always")
     @Default.String("auto")
     String getPrefillCompression();
 
@@ -57,11 +57,12 @@ public interface EngineOptions extends PipelineOptions {
 
     void setAlpha(double value);
 
-    @Description("PFlash: body tokens from which --prefill-compression=auto compresses")
-    @Default.Integer(32000)
-    int getCompressionThreshold();
+    @Description("PFlash: body tokens from which --prefill-compression=auto compresses. Not given: auto compares the"
+            + " predicted time to first token with and without PFlash, from the speed the engine measures for its"
+            + " backend and models")
+    Integer getCompressionThreshold();
 
-    void setCompressionThreshold(int value);
+    void setCompressionThreshold(Integer value);
 
     @Description("Byte budget of the prefix KV cache shared by all prompts (least recently used blocks go first);"
             + " 0 switches it off")

@@ -38,6 +38,10 @@ public final class Main {
                 return BenchCommand.execute(rest, out, err);
             case "tokenize":
                 return TokenizeCommand.execute(rest, out, err);
+            case "benchmark":
+                return BenchmarkCommand.execute(rest, out, err);
+            case "report":
+                return ReportCommand.execute(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -63,6 +67,8 @@ public final class Main {
         out.println("  bench-ttft  time to first token, dense against PFlash, at several prompt lengths");
         out.println("  bench-prefix prefill saved by shared-prefix KV reuse: cache off and on, batched, labels");
         out.println("  tokenize    a text's token ids and pieces under a model's tokenizer, as llama-tokenize prints them");
+        out.println("  benchmark   summarize the same documents under several engine configurations; HTML and Markdown report");
+        out.println("  report      the benchmark report over runs that already exist (summarize, classify, benchmark)");
         out.println();
         out.println("'java -jar pflash.jar <command> --help' lists a command's options.");
     }

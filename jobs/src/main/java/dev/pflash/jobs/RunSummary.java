@@ -22,6 +22,12 @@ public record RunSummary(String runId, String output, long filesMatched, RunTota
         row(table, "tokens out", String.format(Locale.ROOT, "%,d", totals.generatedTokens()));
         row(table, "prefix hit rate", String.format(Locale.ROOT, "%.1f%% (%,d prompt tokens reused)",
                 100 * totals.prefixHitRate(), totals.prefixTokensReused()));
+        row(table, "PFlash compressed", String.format(Locale.ROOT, "%,d documents", totals.documentsCompressed()));
+        if (totals.documentsCompressed() > 0) {
+            row(table, "body tokens kept", String.format(Locale.ROOT, "%,d of %,d (%.1f%%)",
+                    totals.compressedKeptTokens(), totals.compressedBodyTokens(), 100 * totals.keptShare()));
+            row(table, "TTFT saved (est.)", String.format(Locale.ROOT, "%.1f s", totals.ttftSavedMs() / 1000));
+        }
         row(table, "TTFT p50", millis(totals.ttftP50Ms()));
         row(table, "TTFT p95", millis(totals.ttftP95Ms()));
         row(table, "wall time", String.format(Locale.ROOT, "%.1f s", wallSeconds));

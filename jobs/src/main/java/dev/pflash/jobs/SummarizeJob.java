@@ -41,8 +41,13 @@ public final class SummarizeJob {
         return DocumentJobs.parse(args, SummarizeOptions.class);
     }
 
-    /** Runs the job with these options; what tests call. */
+    /** Runs the job with these options, progress in the log; what tests call. */
     public static RunSummary run(SummarizeOptions options) {
+        return run(options, DocumentJobs.LOG_PROGRESS);
+    }
+
+    /** Runs the job with these options, reporting progress to {@code progress} (the benchmark's lines). */
+    static RunSummary run(SummarizeOptions options, DocumentJobs.Progress progress) {
         Instant started = Instant.now();
         RunInput input;
         SummarizeConfig config;
@@ -60,7 +65,7 @@ public final class SummarizeJob {
                 input.describe(), input.layout().directory());
         EngineInfo info = DocumentJobs.describeEngine(config.engine(), config.opener());
         RunTotals totals = DocumentJobs.runPipeline(options, "Summarize", new SummarizePipeline(config),
-                input.files(), started);
+                input.files(), started, progress);
         return DocumentJobs.finish("summarize", options, SummarizeOptions.class, input,
                 SummaryResult.getClassSchema(), info, totals, started);
     }

@@ -20,6 +20,7 @@ class RunSummaryTest {
                 "  tokens in         12,345",
                 "  tokens out        640",
                 "  prefix hit rate   0.0% (0 prompt tokens reused)",
+                "  PFlash compressed 0 documents",
                 "  TTFT p50          101.3 ms",
                 "  TTFT p95          350.0 ms",
                 "  wall time         6.5 s",
@@ -33,6 +34,15 @@ class RunSummaryTest {
 
         assertThat(new RunSummary("r", "o", 4, totals, 1.0).table())
                 .contains("  prefix hit rate   31.3% (2,500 prompt tokens reused)");
+    }
+
+    @Test
+    void pflashLinesCountCompressedDocumentsKeptTokensAndTheEstimatedSaving() {
+        RunTotals totals = new RunTotals(5, 0, Map.of(), 30_000, 40, 10.0, 20.0, 0, 2, 20_000, 1_500, 12_345.0);
+
+        assertThat(new RunSummary("r", "o", 5, totals, 1.0).table())
+                .contains("  PFlash compressed 2 documents\n  body tokens kept  1,500 of 20,000 (7.5%)\n"
+                        + "  TTFT saved (est.) 12.3 s\n");
     }
 
     @Test

@@ -88,7 +88,7 @@ class SummarizeJobTest {
         return byDoc;
     }
 
-    private static List<GenericRecord> rows(Path table) throws IOException {
+    static List<GenericRecord> rows(Path table) throws IOException {
         List<GenericRecord> rows = new ArrayList<>();
         try (Stream<Path> files = Files.list(table)) {
             for (Path file : files.filter(f -> f.toString().endsWith(".parquet")).toList()) {

@@ -152,7 +152,7 @@ final class BatchDecoder {
             int[] out = Arrays.copyOf(generated, count);
             return EngineOutcome.ok(new EngineResult(prompt.id(), tokenizer.decode(out), out, reason,
                     prefilled.tokens(count), prefilled.timings(firstNanos, endNanos),
-                    prefilled.plan().selection().spans()));
+                    prefilled.plan().selection().spans(), prefilled.plan().decision()));
         }
     }
 }

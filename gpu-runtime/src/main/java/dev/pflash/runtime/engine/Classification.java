@@ -7,10 +7,11 @@ import java.util.Objects;
  * What the engine returns for one prompt scored against a set of labels: every label's score in
  * the order the labels were given, token counts (nothing is generated), stage timings up to the
  * prompt's logits ({@code ttftMs} is the time to the first label token's log-probability), the
- * milliseconds spent scoring the labels after that, and the body spans PFlash kept.
+ * milliseconds spent scoring the labels after that, the body spans PFlash kept, and why the body
+ * was or was not compressed.
  */
 public record Classification(String promptId, List<LabelScore> labels, TokenCounts tokens, StageTimings timings,
-        double scoreMs, List<KeySpan> keySpans) {
+        double scoreMs, List<KeySpan> keySpans, CompressionDecision compression) {
     public Classification {
         Objects.requireNonNull(promptId, "promptId");
         labels = List.copyOf(labels);
@@ -20,6 +21,13 @@ public record Classification(String promptId, List<LabelScore> labels, TokenCoun
         Objects.requireNonNull(tokens, "tokens");
         Objects.requireNonNull(timings, "timings");
         keySpans = List.copyOf(keySpans);
+        Objects.requireNonNull(compression, "compression");
+    }
+
+    /** A classification by an engine that does not compress. */
+    public Classification(String promptId, List<LabelScore> labels, TokenCounts tokens, StageTimings timings,
+            double scoreMs, List<KeySpan> keySpans) {
+        this(promptId, labels, tokens, timings, scoreMs, keySpans, CompressionDecision.off());
     }
 
     /** The most probable label; the first given among equals. */

@@ -8,10 +8,11 @@ import java.util.Locale;
  * and the constants of scoring, selection and the drafter's block-sparse attention. Defaults
  * are the reference's published settings.
  *
- * @param mode              off, always, or auto (compress bodies of at least {@code threshold} tokens)
+ * @param mode              off, always, or auto (compress when it pays: by predicted cost, or from {@code threshold})
  * @param keepRatio         fraction of body chunks chosen by score: n_keep = max(1, floor(ceil(S / chunk) × ratio))
  * @param alpha             FlashPrefill block threshold: keep key blocks scoring at least alpha × the row max
- * @param threshold         body tokens from which {@code auto} compresses
+ * @param threshold         body tokens from which {@code auto} compresses; {@link #BY_COST} to compare the predicted
+ *                          time to first token with and without PFlash instead
  * @param tailQueries       last prompt tokens whose attention scores the body
  * @param poolKernel        width of the average-pool smoothing of token scores
  * @param chunkTokens       tokens per selection chunk
@@ -29,6 +30,9 @@ public record CompressionSettings(Mode mode, double keepRatio, double alpha, int
         int poolKernel, int chunkTokens, int blockTokens, int sinkBlocks, int windowBlocks, int denseLastBlocks,
         int headChunks, int tailChunks, boolean lexicalAnchors, boolean scoreBeforeRope, boolean originalPositions)
         implements Serializable {
+
+    /** The threshold that makes {@code auto} choose by predicted cost ({@link CompressionCost}). */
+    public static final int BY_COST = -1;
 
     public enum Mode {
         OFF, AUTO, ALWAYS;
@@ -49,7 +53,7 @@ public record CompressionSettings(Mode mode, double keepRatio, double alpha, int
         if (!(alpha >= 0 && alpha <= 1)) {
             throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
         }
-        if (threshold < 0 || tailQueries < 1 || poolKernel < 1 || poolKernel % 2 == 0 || chunkTokens < 1
+        if ((threshold < 0 && threshold != BY_COST) || tailQueries < 1 || poolKernel < 1 || poolKernel % 2 == 0 || chunkTokens < 1
                 || blockTokens < 1 || sinkBlocks < 0 || windowBlocks < 1 || denseLastBlocks < 0 || headChunks < 0
                 || tailChunks < 0) {
             throw new IllegalArgumentException("compression constants out of range (tail queries, chunk and block"
@@ -57,9 +61,12 @@ public record CompressionSettings(Mode mode, double keepRatio, double alpha, int
         }
     }
 
-    /** The reference's settings: keep 5%, alpha 0.85, auto from 32,000 body tokens. */
+    /**
+     * The reference's settings (keep 5%, alpha 0.85), with {@code auto} by predicted cost rather than
+     * its fixed 32,000 tokens, which fits one GPU and one model pair only.
+     */
     public static CompressionSettings defaults() {
-        return new CompressionSettings(Mode.AUTO, 0.05, 0.85, 32_000, 8, 13, 32, 128, 2, 4, 2, 8, 24, true, true, false);
+        return new CompressionSettings(Mode.AUTO, 0.05, 0.85, BY_COST, 8, 13, 32, 128, 2, 4, 2, 8, 24, true, true, false);
     }
 
     public static CompressionSettings off() {
@@ -120,12 +127,27 @@ public record CompressionSettings(Mode mode, double keepRatio, double alpha, int
                 sinkBlocks, windowBlocks, denseLastBlocks, headChunks, tailChunks, lexicalAnchors, scoreBeforeRope, on);
     }
 
-    /** Whether a body of {@code bodyTokens} tokens is compressed under these settings. */
+    /** Whether {@code auto} decides by predicted cost rather than by a threshold. */
+    public boolean byCost() {
+        return mode == Mode.AUTO && threshold == BY_COST;
+    }
+
+    /**
+     * Whether a body of {@code bodyTokens} tokens is compressed under these settings, when they do
+     * not decide by cost.
+     *
+     * @throws IllegalStateException when {@link #byCost()}: then only a {@link CompressionCost} can say
+     */
     public boolean compresses(int bodyTokens) {
         return switch (mode) {
             case OFF -> false;
             case ALWAYS -> bodyTokens > 0;
-            case AUTO -> bodyTokens >= threshold;
+            case AUTO -> {
+                if (byCost()) {
+                    throw new IllegalStateException("auto by cost: the engine's CompressionCost decides");
+                }
+                yield bodyTokens >= threshold;
+            }
         };
     }
 }

@@ -115,7 +115,8 @@ final class LabelScorer {
         }
         long end = System.nanoTime();
         return new Classification(p.prompt().id(), scores, p.tokens(0), p.timings(p.readyNanos(), p.readyNanos()),
-                Prefilled.millis(start, end), p.plan().selection().spans());
+                Prefilled.millis(start, end), p.plan().selection().spans(),
+                p.plan().decision());
     }
 
     static double[] softmax(double[] logits) {

@@ -5,12 +5,15 @@ import dev.pflash.runtime.backend.Backends;
 import dev.pflash.runtime.cache.PrefixCache;
 import dev.pflash.runtime.cache.PrefixCacheStats;
 import dev.pflash.runtime.gguf.ModelFile;
+import dev.pflash.runtime.model.KvCache;
+import dev.pflash.runtime.model.LogitsMode;
 import dev.pflash.runtime.model.ModelConfig;
 import dev.pflash.runtime.model.Transformer;
 import dev.pflash.runtime.models.DemoModels;
 import dev.pflash.runtime.models.FileHashes;
 import dev.pflash.runtime.models.ModelSources;
 import dev.pflash.runtime.models.SyntheticModels;
+import dev.pflash.runtime.pflash.MemoryLedger;
 import dev.pflash.runtime.pflash.SpeculativePrefill;
 import dev.pflash.runtime.tokenizer.ChatTemplate;
 import dev.pflash.runtime.tokenizer.FramedPrompt;
@@ -35,6 +38,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class LocalEngine implements Engine {
     private static final Logger LOG = LoggerFactory.getLogger(LocalEngine.class);
+    /**
+     * Tokens of the passes that measure each model's speed at start for {@code auto} by cost: short,
+     * so that a large model on the CPU opens in seconds; the shape of each model carries the
+     * prediction to long prompts, and real passes refine the measured rate as they come.
+     */
+    static final int CALIBRATION_TOKENS = 64;
 
     private final EngineConfig config;
     private final Backend backend;
@@ -42,6 +51,8 @@ public final class LocalEngine implements Engine {
     private final ModelFile drafterFile;
     /** The PFlash drafter, loaded when a drafter is configured and compression is not off. */
     private final SpeculativePrefill pflash;
+    /** Predicted costs for {@code auto} by cost; null when compression is decided otherwise. */
+    private final CompressionCost cost;
     private final Transformer target;
     private final Tokenizer tokenizer;
     private final ChatTemplate template;
@@ -71,14 +82,51 @@ public final class LocalEngine implements Engine {
         }
         boolean demo = targetFile.metadata().getBool(DemoModels.KEY_DEMO, false)
                 || targetFile.metadata().getBool(SyntheticModels.KEY_SYNTHETIC, false);
+        this.cost = pflash != null && config.compression().byCost() ? measureCosts() : null;
+        Integer crossover = null;
+        if (cost != null) {
+            crossover = cost.crossover(0, 0, target.config().contextLength() - 1);
+            LOG.info("PFlash auto by cost: target {} at {} MFLOP/s, drafter at {} MFLOP/s on {}; bodies of {} tokens"
+                    + " and more are compressed", config.model(), Math.round(cost.target().flopsPerMs() / 1e3),
+                    Math.round(cost.drafter().flopsPerMs() / 1e3), backend.name(),
+                    crossover < 0 ? "(never)" : crossover);
+        }
         this.info = new EngineInfo(config.model(), hashOf(config.model()), config.drafter(),
                 config.drafter() == null ? null : hashOf(config.drafter()), backend.name(),
-                target.config().contextLength(), demo);
+                target.config().contextLength(), demo, crossover);
         this.prefixes = new PrefixCache(target.config(), backend, config.prefixCacheBytes(),
                 PrefixCache.DEFAULT_BLOCK_TOKENS);
         this.prefill = new SharedPrefixPrefill(target, prefixes);
         this.decoder = new BatchDecoder(target, tokenizer);
         this.scorer = new LabelScorer(target);
+    }
+
+    /**
+     * Times a short target prefill and a short drafter pass, each the faster of two (the first
+     * also warms the code up), as the starting rates of the cost predictions.
+     */
+    private CompressionCost measureCosts() {
+        int n = Math.min(CALIBRATION_TOKENS, target.config().contextLength() - 1);
+        int[] tokens = new int[n];
+        int vocab = Math.min(target.config().vocabSize(), pflash.forward().config().vocabSize());
+        for (int i = 0; i < n; i++) {
+            tokens[i] = (int) ((i * 2654435761L) % vocab);
+        }
+        double targetMs = Double.MAX_VALUE;
+        double drafterMs = Double.MAX_VALUE;
+        for (int round = 0; round < 2; round++) {
+            long start = System.nanoTime();
+            try (KvCache cache = target.newCache()) {
+                cache.reserve(n);
+                target.forward(cache, tokens, 0, LogitsMode.NONE);
+            }
+            targetMs = Math.min(targetMs, (System.nanoTime() - start) / 1e6);
+            start = System.nanoTime();
+            pflash.forward().score(tokens, config.compression(), new MemoryLedger());
+            drafterMs = Math.min(drafterMs, (System.nanoTime() - start) / 1e6);
+        }
+        return new CompressionCost(ForwardCost.measured(target.config(), n, targetMs),
+                ForwardCost.measured(pflash.forward().config(), n, drafterMs), config.compression());
     }
 
     /** Opens the models of {@code config} on the backend it names. */
@@ -218,6 +266,7 @@ public final class LocalEngine implements Engine {
                     planned.forEach(i -> out.set(i, failed.apply(prompts.get(i).id(), e)));
                     continue;
                 }
+                observeCosts(prefilled);
                 try {
                     List<T> done = finish.apply(prefilled);
                     for (int k = 0; k < planned.size(); k++) {
@@ -244,7 +293,9 @@ public final class LocalEngine implements Engine {
         if (prompt.length() == 0) {
             throw new IllegalArgumentException("prompt " + prompt.id() + " is empty");
         }
-        BodySelection selection = selectBody(prompt);
+        CompressionDecision decision = decide(prompt);
+        BodySelection selection = selectBody(prompt, decision);
+        decision = decision.outcome(selection.kept().length < prompt.bodyTokens().length);
         int[] prefix = prompt.prefixTokens();
         int[] suffix = prompt.suffixTokens();
         int[] kept = selection.keptTokens(prompt.bodyTokens());
@@ -262,24 +313,56 @@ public final class LocalEngine implements Engine {
             }
         }
         int[] positions = selection.positions(prefix.length, suffix.length, config.compression().originalPositions());
-        return new PrefillPlan(prompt, selection, sequence, positions);
+        return new PrefillPlan(prompt, selection, decision, sequence, positions);
     }
 
     /**
-     * Which body tokens the target prefills: all of them, or what PFlash keeps when the settings ask
+     * Whether the settings ask to compress this prompt's body: never when off or without a drafter,
+     * always when {@code always}, from the threshold, or when PFlash is predicted to reach the first
+     * token sooner. A prompt too long for the context window is compressed to fit whatever this says.
+     */
+    private CompressionDecision decide(Prompt prompt) {
+        int body = prompt.bodyTokens().length;
+        CompressionSettings settings = config.compression();
+        if (pflash == null || settings.mode() == CompressionSettings.Mode.OFF) {
+            return CompressionDecision.off();
+        }
+        if (cost != null) {
+            return cost.decide(prompt.prefixTokens().length, body, prompt.suffixTokens().length);
+        }
+        return CompressionDecision.unpredicted(settings.mode() == CompressionSettings.Mode.ALWAYS
+                ? CompressionDecision.Reason.ALWAYS : CompressionDecision.Reason.THRESHOLD, settings.compresses(body));
+    }
+
+    /**
+     * Which body tokens the target prefills: all of them, or what PFlash keeps when the decision is
      * to compress this body, or when the whole prompt would not fit the context window (then the
      * keep ratio starts at 1 and is lowered until the prompt fits, with room for one generated token).
      */
-    private BodySelection selectBody(Prompt prompt) {
+    private BodySelection selectBody(Prompt prompt, CompressionDecision decision) {
         int body = prompt.bodyTokens().length;
         int room = target.config().contextLength() - 1 - prompt.prefixTokens().length - prompt.suffixTokens().length;
         CompressionSettings settings = config.compression();
-        boolean asked = settings.compresses(body);
+        boolean asked = decision.compressed();
         if (pflash == null || body == 0 || room <= 0 || (!asked && body <= room)) {
             return BodySelection.all(body);
         }
         return pflash.select(prompt.prefixTokens(), prompt.bodyTokens(), prompt.suffixTokens(), settings,
                 asked ? settings.keepRatio() : 1.0, room).selection();
+    }
+
+    /** Folds the timed drafter passes and target prefills of a batch into the cost predictions. */
+    private void observeCosts(List<Prefilled> batch) {
+        if (cost == null) {
+            return;
+        }
+        for (Prefilled p : batch) {
+            BodySelection s = p.plan().selection();
+            if (s.draftMs() > 0) {
+                cost.drafter().observe(0, p.prompt().length(), s.draftMs() + s.selectMs());
+            }
+            cost.target().observe(p.reused(), p.plan().sequence().length - p.reused(), p.prefillMs());
+        }
     }
 
     private static int[] concat(int[] a, int[] b) {

@@ -178,7 +178,9 @@ class PflashEngineTest {
     @Test
     void aBodyTooLongForTheContextIsCompressedToFitNeverTruncated() {
         String small = "synthetic:cpu-drafter?ctx=700";
-        try (LocalEngine engine = LocalEngine.open(config(small, BYTE_DRAFTER, CompressionSettings.defaults()))) {
+        // A threshold the body stays below: compression comes from the context window alone.
+        CompressionSettings notAsked = CompressionSettings.defaults().withThreshold(100_000);
+        try (LocalEngine engine = LocalEngine.open(config(small, BYTE_DRAFTER, notAsked))) {
             Prompt p = engine.tokenize("long", text(3000));
             assertThat(p.length()).isGreaterThan(700);
 

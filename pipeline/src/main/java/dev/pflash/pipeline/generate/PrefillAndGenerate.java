@@ -164,8 +164,8 @@ public class PrefillAndGenerate
         private static GenerationRun single(EngineResult result, FitStrategy fit) {
             UsageAccumulator usage = new UsageAccumulator();
             usage.addBodyCall(result, 0);
-            return new GenerationRun(result.text(), result.finishReason().name(), result.tokens().generated(), fit, 1,
-                    usage.build());
+            return new GenerationRun(result.text(), result.generatedTokens(), result.finishReason().name(),
+                    result.tokens().generated(), fit, 1, usage.build());
         }
 
         private void emit(DocumentPrompt prompt, GenerationRun run, int batchSize, MultiOutputReceiver out) {

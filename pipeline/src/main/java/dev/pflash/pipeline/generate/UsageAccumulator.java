@@ -1,5 +1,6 @@
 package dev.pflash.pipeline.generate;
 
+import dev.pflash.runtime.engine.CompressionDecision;
 import dev.pflash.runtime.engine.EngineResult;
 import dev.pflash.runtime.engine.KeySpan;
 import dev.pflash.runtime.engine.StageTimings;
@@ -24,6 +25,8 @@ final class UsageAccumulator {
     private int prefixTokensReused;
     private int keptBodyTokens;
     private final List<KeptSpan> keySpans = new ArrayList<>();
+    private String compressionDecision;
+    private double predictedDenseMs;
 
     /** A call whose body is the document's body from {@code bodyOffset} on (the whole body, or a window). */
     void addBodyCall(EngineResult result, int bodyOffset) {
@@ -49,11 +52,20 @@ final class UsageAccumulator {
             add(result);
             if (bodyOffsets != null) {
                 keptBodyTokens += result.tokens().keptBody();
+                addDecision(result.compression());
                 for (KeySpan span : result.keySpans()) {
                     keySpans.add(KeptSpan.of(span, bodyOffsets.get(i)));
                 }
             }
         }
+    }
+
+    /** The first body call's decision, unless a later one compressed; predictions summed. */
+    private void addDecision(CompressionDecision decision) {
+        if (compressionDecision == null || (decision.compressed() && !compressionDecision.endsWith(":compress"))) {
+            compressionDecision = decision.columnValue();
+        }
+        predictedDenseMs += decision.predictedDenseMs();
     }
 
     private void add(EngineResult result) {
@@ -78,6 +90,8 @@ final class UsageAccumulator {
     EngineUsage build() {
         return new EngineUsage(calls, prefixLookupMs, draftMs, selectMs, targetPrefillMs,
                 elapsedBeforeLastMs + lastTtftMs, decodeMs, generatedTokens, decodedTokens, prefilledTokens,
-                prefixTokensReused, keptBodyTokens, keySpans);
+                prefixTokensReused, keptBodyTokens, keySpans,
+                compressionDecision == null ? CompressionDecision.off().columnValue() : compressionDecision,
+                compressionDecision == null ? Double.NaN : predictedDenseMs);
     }
 }

@@ -44,8 +44,8 @@ final class WindowedSummarizer {
             if (WindowPlan.fits(combined.length(), settings.maxNewTokens(), contextTokens)) {
                 EngineResult result = engine.generate(combined, settings);
                 usage.addCombineCall(result);
-                return new GenerationRun(result.text(), result.finishReason().name(), result.tokens().generated(),
-                        FitStrategy.SPLIT, windows.size(), usage.build());
+                return new GenerationRun(result.text(), result.generatedTokens(), result.finishReason().name(),
+                        result.tokens().generated(), FitStrategy.SPLIT, windows.size(), usage.build());
             }
             int body = combined.bodyTokens().length;
             if (body >= previousBody || round == MAX_ROUNDS) {

@@ -76,6 +76,9 @@ public class ClassificationRows extends PTransform<PCollection<DocumentClassific
                 .setDemoModels(model.demoModels())
                 .setTtftMs(usage.ttftMs())
                 .setScoreMs(usage.decodeMs())
+                .setCompressionDecision(usage.compressionDecision())
+                .setPredictedDenseTtftMs(SummaryRows.predicted(usage))
+                .setTtftSavedMs(usage.ttftSavedMs())
                 .build();
     }
 

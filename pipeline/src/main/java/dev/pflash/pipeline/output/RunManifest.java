@@ -19,11 +19,12 @@ import org.apache.beam.sdk.util.MimeTypes;
 
 /**
  * The small JSON file beside the tables that says what a run was: its id, when it started and
- * ended, its options, the models (with file hashes) and backend, and its counts.
+ * ended, its options, the models (with file hashes), the backend and the body length from which
+ * PFlash {@code auto} compresses by cost (null when it does not decide by cost), and its counts.
  */
 public record RunManifest(String runId, String job, Instant startedAt, Instant finishedAt, String state,
         String input, String output, long filesMatched, Map<String, Object> options, ModelIdentity models,
-        int contextLength, RunTotals totals) {
+        int contextLength, Integer compressionCrossover, RunTotals totals) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public RunManifest {
@@ -48,6 +49,7 @@ public record RunManifest(String runId, String job, Instant startedAt, Instant f
         root.put("input", input);
         root.put("output", output);
         root.put("options", options);
+        root.put("machine", machine());
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("target", models.targetModel());
         model.put("target_sha256", models.targetSha256());
@@ -56,6 +58,7 @@ public record RunManifest(String runId, String job, Instant startedAt, Instant f
         model.put("backend", models.backend());
         model.put("context_length", contextLength);
         model.put("demo_models", models.demoModels());
+        model.put("pflash_auto_crossover_body_tokens", compressionCrossover);
         root.put("models", model);
         Map<String, Object> counts = new LinkedHashMap<>();
         counts.put("files_matched", filesMatched);
@@ -67,6 +70,10 @@ public record RunManifest(String runId, String job, Instant startedAt, Instant f
         counts.put("prefix_tokens_reused", totals.prefixTokensReused());
         counts.put("ttft_p50_ms", totals.ttftP50Ms());
         counts.put("ttft_p95_ms", totals.ttftP95Ms());
+        counts.put("documents_compressed", totals.documentsCompressed());
+        counts.put("compressed_body_tokens", totals.compressedBodyTokens());
+        counts.put("compressed_kept_tokens", totals.compressedKeptTokens());
+        counts.put("ttft_saved_ms", totals.ttftSavedMs());
         root.put("counts", counts);
         Map<String, String> tables = new LinkedHashMap<>();
         for (String table : new String[] {OutputLayout.RESULTS, OutputLayout.TIMINGS, OutputLayout.ERRORS}) {
@@ -78,6 +85,17 @@ public record RunManifest(String runId, String job, Instant startedAt, Instant f
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("run manifest of " + runId + " is not serializable: " + e.getMessage(), e);
         }
+    }
+
+    /** The machine that ran the job (the driver's): what a benchmark's figures depend on. */
+    static Map<String, Object> machine() {
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        machine.put("arch", System.getProperty("os.arch"));
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
+        machine.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        return machine;
     }
 
     /** Writes the manifest to {@code path} through Beam's file systems (local or remote). */

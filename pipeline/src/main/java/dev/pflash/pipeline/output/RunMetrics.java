@@ -36,6 +36,11 @@ public final class RunMetrics {
     public static final String PROMPT_TOKENS = "prompt_tokens";
     public static final String GENERATED_TOKENS = "generated_tokens";
     public static final String PREFIX_TOKENS_REUSED = "prefix_tokens_reused";
+    public static final String DOCUMENTS_COMPRESSED = "documents_compressed";
+    public static final String COMPRESSED_BODY_TOKENS = "compressed_body_tokens";
+    public static final String COMPRESSED_KEPT_TOKENS = "compressed_kept_tokens";
+    /** Counters hold longs: the estimated TTFT saved is counted in microseconds. */
+    public static final String TTFT_SAVED_US = "ttft_saved_us";
     private static final String TTFT_COLUMN = "ttft_ms";
     /** Gauges in microseconds: Beam gauges hold longs. */
     public static final String TTFT_P50_US = "ttft_p50_us";
@@ -47,7 +52,8 @@ public final class RunMetrics {
     /**
      * Counts result rows and their tokens, and publishes the TTFT percentiles once all rows are in.
      * Rows are read by column name ({@code prompt_tokens}, {@code generated_tokens},
-     * {@code prefix_tokens_reused}, {@code ttft_ms}), so that every results table counts the same
+     * {@code prefix_tokens_reused}, {@code ttft_ms}; for PFlash {@code body_tokens},
+     * {@code kept_tokens} and {@code ttft_saved_ms}), so that every results table counts the same
      * way; a table without a column counts 0 for it.
      */
     public static <T extends GenericRecord> PTransform<PCollection<T>, PDone> countResults() {
@@ -98,7 +104,9 @@ public final class RunMetrics {
         return new RunTotals(counts.getOrDefault(DOCUMENTS_OK, 0L), counts.getOrDefault(DOCUMENTS_FAILED, 0L), byStage,
                 counts.getOrDefault(PROMPT_TOKENS, 0L), counts.getOrDefault(GENERATED_TOKENS, 0L),
                 millis(gauges.get(TTFT_P50_US)), millis(gauges.get(TTFT_P95_US)),
-                counts.getOrDefault(PREFIX_TOKENS_REUSED, 0L));
+                counts.getOrDefault(PREFIX_TOKENS_REUSED, 0L), counts.getOrDefault(DOCUMENTS_COMPRESSED, 0L),
+                counts.getOrDefault(COMPRESSED_BODY_TOKENS, 0L), counts.getOrDefault(COMPRESSED_KEPT_TOKENS, 0L),
+                counts.getOrDefault(TTFT_SAVED_US, 0L) / 1000.0);
     }
 
     private static Double millis(Long micros) {
@@ -110,6 +118,10 @@ public final class RunMetrics {
         private final Counter promptTokens = Metrics.counter(NAMESPACE, PROMPT_TOKENS);
         private final Counter generatedTokens = Metrics.counter(NAMESPACE, GENERATED_TOKENS);
         private final Counter prefixTokensReused = Metrics.counter(NAMESPACE, PREFIX_TOKENS_REUSED);
+        private final Counter compressed = Metrics.counter(NAMESPACE, DOCUMENTS_COMPRESSED);
+        private final Counter compressedBody = Metrics.counter(NAMESPACE, COMPRESSED_BODY_TOKENS);
+        private final Counter compressedKept = Metrics.counter(NAMESPACE, COMPRESSED_KEPT_TOKENS);
+        private final Counter ttftSaved = Metrics.counter(NAMESPACE, TTFT_SAVED_US);
 
         @ProcessElement
         public void process(@Element T result) {
@@ -117,10 +129,22 @@ public final class RunMetrics {
             promptTokens.inc(column(result, PROMPT_TOKENS));
             generatedTokens.inc(column(result, GENERATED_TOKENS));
             prefixTokensReused.inc(column(result, PREFIX_TOKENS_REUSED));
+            long body = column(result, "body_tokens");
+            long kept = column(result, "kept_tokens");
+            if (kept < body) {
+                compressed.inc();
+                compressedBody.inc(body);
+                compressedKept.inc(kept);
+                ttftSaved.inc(Math.round(number(result, "ttft_saved_ms") * 1000));
+            }
         }
 
         private static long column(GenericRecord row, String name) {
-            return row.getSchema().getField(name) == null ? 0 : ((Number) row.get(name)).longValue();
+            return Math.round(number(row, name));
+        }
+
+        private static double number(GenericRecord row, String name) {
+            return row.getSchema().getField(name) == null ? 0 : ((Number) row.get(name)).doubleValue();
         }
     }
 

@@ -9,6 +9,7 @@ import dev.pflash.pipeline.prompt.DocumentMeta;
 import dev.pflash.schemas.DocumentTimings;
 import dev.pflash.schemas.KeySpanRecord;
 import dev.pflash.schemas.SummaryResult;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -76,7 +77,16 @@ public class SummaryRows extends PTransform<PCollection<DocumentSummary>, PColle
                 .setBackend(model.backend())
                 .setDemoModels(model.demoModels())
                 .setTtftMs(usage.ttftMs())
+                .setCompressionDecision(usage.compressionDecision())
+                .setPredictedDenseTtftMs(predicted(usage))
+                .setTtftSavedMs(usage.ttftSavedMs())
+                .setSummaryTokenIds(Arrays.stream(run.summaryTokenIds()).boxed().toList())
                 .build();
+    }
+
+    /** The predicted dense prefill as the tables store it: null where the engine did not predict it. */
+    static Double predicted(EngineUsage usage) {
+        return Double.isNaN(usage.predictedDenseMs()) ? null : usage.predictedDenseMs();
     }
 
     public static DocumentTimings toTimings(String runId, DocumentSummary summary) {

@@ -29,6 +29,7 @@ public final class TimingRows {
                 .setPrefilledTokens(usage.prefilledTokens())
                 .setEngineCalls(usage.calls())
                 .setBatchSize(batchSize)
+                .setFinishedEpochMs(System.currentTimeMillis())
                 .build();
     }
 }
