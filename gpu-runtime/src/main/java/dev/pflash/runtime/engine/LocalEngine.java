@@ -74,7 +74,7 @@ public final class LocalEngine implements Engine {
         this.info = new EngineInfo(config.model(), hashOf(config.model()), config.drafter(),
                 config.drafter() == null ? null : hashOf(config.drafter()), backend.name(),
                 target.config().contextLength(), demo);
-        this.prefixes = new PrefixCache(target.config(), backend, config.prefixCacheBytes(),
+        this.prefixes = new PrefixCache(target.config(), backend, config.kvCacheType(), config.prefixCacheBytes(),
                 PrefixCache.DEFAULT_BLOCK_TOKENS);
         this.prefill = new SharedPrefixPrefill(target, prefixes);
         this.decoder = new BatchDecoder(target, tokenizer);

@@ -41,7 +41,7 @@ final class SharedPrefixPrefill {
         int context = target.config().contextLength();
         int last = plans.size() - 1;
         List<KvCache> caches = new ArrayList<>(plans.size());
-        KvCache shared = target.newCache();
+        KvCache shared = target.newCache(prefixes.type());
         try {
             shared.reserve(Math.min(context, plans.get(last).sequence().length + extraTokens));
             long lookupStart = System.nanoTime();
@@ -96,7 +96,7 @@ final class SharedPrefixPrefill {
 
     /** A new cache of {@code capacity} tokens holding a copy of the first {@code rows} rows of {@code source}. */
     private KvCache copyOf(KvCache source, int rows, int capacity) {
-        KvCache copy = target.newCache();
+        KvCache copy = target.newCache(source.type());
         copy.reserve(capacity);
         if (rows > 0) {
             int floats = rows * target.config().kvDim();

@@ -2,10 +2,13 @@ package dev.pflash.runtime.model;
 
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.ElementType;
 
 /**
  * The keys and values of one sequence, per layer, on the model's backend: row {@code i} of a
- * layer's key (or value) storage holds token {@code i}'s {@code KV*D} floats (keys after RoPE).
+ * layer's key (or value) storage holds token {@code i}'s {@code KV*D} elements (keys after RoPE),
+ * stored as {@link #type()}: {@link #DEFAULT_TYPE f16} unless asked otherwise, half the memory of
+ * f32 (values are rounded to nearest even as they are stored; attention computes in f32).
  * Storage grows geometrically (by half), in whole steps of {@link #GROWTH_STEP} tokens and with
  * some headroom, up to the context length; {@link #reserve} sizes it once when the final length
  * (prompt plus tokens to generate) is known, which avoids copies. {@link #truncate} drops a tail
@@ -14,18 +17,27 @@ import dev.pflash.runtime.backend.DeviceBuffer;
 public final class KvCache implements AutoCloseable {
     /** Storage capacity is a multiple of this many tokens (or the context length). */
     public static final int GROWTH_STEP = 256;
+    /** How a cache stores keys and values unless the engine is configured otherwise. */
+    public static final ElementType DEFAULT_TYPE = ElementType.F16;
 
     private final ModelConfig config;
     private final Backend backend;
+    private final ElementType type;
     private final DeviceBuffer[] keys;
     private final DeviceBuffer[] values;
     private int capacity;
     private int length;
 
-    /** An empty cache for a sequence of {@code config}'s model on {@code backend}. */
+    /** An empty cache of the {@link #DEFAULT_TYPE} for a sequence of {@code config}'s model on {@code backend}. */
     public KvCache(ModelConfig config, Backend backend) {
+        this(config, backend, DEFAULT_TYPE);
+    }
+
+    /** An empty cache for a sequence of {@code config}'s model on {@code backend}, storing {@code type}. */
+    public KvCache(ModelConfig config, Backend backend, ElementType type) {
         this.config = config;
         this.backend = backend;
+        this.type = type;
         this.keys = new DeviceBuffer[config.layers()];
         this.values = new DeviceBuffer[config.layers()];
         allocate(0);
@@ -45,9 +57,14 @@ public final class KvCache implements AutoCloseable {
         return config;
     }
 
+    /** How keys and values are stored. */
+    public ElementType type() {
+        return type;
+    }
+
     /** Bytes of key and value storage allocated (capacity, not length). */
     public long bytes() {
-        return capacity * config.kvBytesPerToken();
+        return capacity * config.kvBytesPerToken(type);
     }
 
     /**
@@ -80,7 +97,7 @@ public final class KvCache implements AutoCloseable {
 
     /** An independent cache holding a copy of this one's {@link #length()} tokens. */
     public KvCache fork() {
-        KvCache copy = new KvCache(config, backend);
+        KvCache copy = new KvCache(config, backend, type);
         copy.reserve(length);
         int n = length * config.kvDim();
         for (int l = 0; l < keys.length; l++) {
@@ -91,7 +108,7 @@ public final class KvCache implements AutoCloseable {
         return copy;
     }
 
-    /** Key storage of {@code layer}: {@link #capacity()} rows of {@code KV*D} floats. */
+    /** Key storage of {@code layer}: {@link #capacity()} rows of {@code KV*D} elements. */
     public DeviceBuffer keys(int layer) {
         return keys[layer];
     }
@@ -140,8 +157,8 @@ public final class KvCache implements AutoCloseable {
     private void allocate(int newCapacity) {
         int size = Math.multiplyExact(newCapacity, config.kvDim());
         for (int l = 0; l < keys.length; l++) {
-            keys[l] = backend.allocate(size);
-            values[l] = backend.allocate(size);
+            keys[l] = backend.allocate(size, type);
+            values[l] = backend.allocate(size, type);
         }
         capacity = newCapacity;
     }

@@ -1,6 +1,7 @@
 package dev.pflash.runtime.model;
 
 import dev.pflash.runtime.backend.AttentionShape;
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.gguf.GgufException;
 import dev.pflash.runtime.gguf.GgufMetadata;
 import dev.pflash.runtime.gguf.GgufTensorInfo;
@@ -180,9 +181,9 @@ public record ModelConfig(String name, Architecture architecture, int layers, in
         return new AttentionShape(heads, kvHeads, headDim, attentionScale);
     }
 
-    /** KV-cache bytes per token over all layers, float32 keys and values. */
-    public long kvBytesPerToken() {
-        return (long) layers * 2 * kvDim() * Float.BYTES;
+    /** KV-cache bytes per token over all layers, keys and values stored as {@code type}. */
+    public long kvBytesPerToken(ElementType type) {
+        return (long) layers * 2 * kvDim() * type.bytes();
     }
 
     /** Number of weights, counting a tied embedding once; biases and norm vectors included. */
