@@ -16,7 +16,7 @@ interface AttentionKernel {
      * Keys {@code j0 .. j0 + n - 1} for {@code rows} query rows: row {@code r}'s scaled query is
      * {@code q[r * dim ..]}, it sees keys up to index {@code last[r]} and skips the step if it sees
      * none of them. Key {@code j0 + jj} is {@code k[kBase + jj * stride ..]}, its value
-     * {@code v[vBase + jj * stride ..]}; {@code scores} holds at least {@code n} floats of scratch.
+     * {@code v[vBase + jj * stride ..]}; {@code scores} holds at least {@code n + 64} floats of scratch.
      */
     void step(float[] q, int[] last, int rows, int dim, SoftmaxState state, float[] scores,
             float[] k, int kBase, float[] v, int vBase, int stride, int j0, int n);

@@ -1,5 +1,6 @@
 package dev.pflash.runtime.backend.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -20,6 +21,18 @@ final class VectorAttentionKernel implements AttentionKernel {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class,
             VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final float EXP_MIN = -87.3f;
+    private static final float LOG2_E = 1.44269504088896341f;
+    private static final float ROUNDING = 0x1.8p23f;
+    private static final int ROUNDING_BITS = Float.floatToRawIntBits(ROUNDING);
+    private static final float LN2_HIGH = 0.693359375f;
+    private static final float LN2_LOW = -2.12194440e-4f;
+    private static final float EXP_P0 = 1.9875691500E-4f;
+    private static final float EXP_P1 = 1.3981999507E-3f;
+    private static final float EXP_P2 = 8.3334519073E-3f;
+    private static final float EXP_P3 = 4.1665795894E-2f;
+    private static final float EXP_P4 = 1.6666665459E-1f;
+    private static final float EXP_P5 = 5.0000001201E-1f;
     /** Scales a binary16 exponent, placed in float bits, to the float exponent: 2^(127 - 15). */
     private static final float HALF_TO_FLOAT_SCALE = 0x1p112f;
 
@@ -48,24 +61,31 @@ final class VectorAttentionKernel implements AttentionKernel {
             for (; jj < visible; jj++) {
                 scores[jj] = dot(q, qo, k, kBase + jj * stride, dim, upper);
             }
-            float oldMax = state.max[r];
-            float newMax = oldMax;
-            for (jj = 0; jj < visible; jj++) {
-                newMax = Math.max(newMax, scores[jj]);
+            // Padding past the visible keys with -inf lets whole vectors cover the scores: it never
+            // wins the max and its exp is exactly 0, which adds nothing to the sum.
+            int padded = (visible + F.length() - 1) / F.length() * F.length();
+            Arrays.fill(scores, visible, padded, Float.NEGATIVE_INFINITY);
+            FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (jj = 0; jj < padded; jj += F.length()) {
+                maxes = maxes.max(FloatVector.fromArray(F, scores, jj));
             }
+            float oldMax = state.max[r];
+            float newMax = Math.max(oldMax, maxes.reduceLanes(VectorOperators.MAX));
             // exp(-inf) = 0: a row that had seen nothing keeps nothing of its (empty) past.
             float alpha = (float) Math.exp(oldMax - newMax);
-            float total = state.sum[r] * alpha;
-            for (jj = 0; jj < visible; jj++) {
-                float p = (float) Math.exp(scores[jj] - newMax);
-                scores[jj] = p;
-                total += p;
+            FloatVector sums = FloatVector.zero(F);
+            for (jj = 0; jj < padded; jj += F.length()) {
+                FloatVector p = exp(FloatVector.fromArray(F, scores, jj).sub(newMax));
+                p.intoArray(scores, jj);
+                sums = sums.add(p);
             }
+            float total = state.sum[r] * alpha + sums.reduceLanes(VectorOperators.ADD);
             int d = 0;
             for (; d < upper; d += F.length()) {
                 FloatVector acc = FloatVector.fromArray(F, out, qo + d).mul(alpha);
                 for (jj = 0; jj < visible; jj++) {
-                    acc = FloatVector.fromArray(F, v, vBase + jj * stride + d).fma(FloatVector.broadcast(F, scores[jj]), acc);
+                    FloatVector p = FloatVector.broadcast(F, scores[jj]);
+                    acc = FloatVector.fromArray(F, v, vBase + jj * stride + d).fma(p, acc);
                 }
                 acc.intoArray(out, qo + d);
             }
@@ -79,6 +99,32 @@ final class VectorAttentionKernel implements AttentionKernel {
             state.max[r] = newMax;
             state.sum[r] = total;
         }
+    }
+
+    /**
+     * {@code e^x} for {@code x <= 0} (a score minus the running max), within about 2 ulp; 0 below
+     * -87.3 (where the float result would be subnormal) and for -inf. Cephes' expf: {@code x = n ln2
+     * + r} with {@code |r| <= ln2 / 2}, a degree-6 polynomial for {@code e^r}, {@code 2^n} put into
+     * the exponent bits. Only exact IEEE operations: the same bits compiled or interpreted.
+     */
+    static FloatVector exp(FloatVector x) {
+        VectorMask<Float> underflow = x.compare(VectorOperators.LT, EXP_MIN);
+        FloatVector c = x.max(EXP_MIN);
+        // Adding 1.5 * 2^23 rounds to an integer; its low mantissa bits are then that integer.
+        FloatVector shifted = c.fma(LOG2_E, ROUNDING);
+        FloatVector n = shifted.sub(ROUNDING);
+        FloatVector rr = n.fma(FloatVector.broadcast(F, -LN2_HIGH), c);
+        rr = n.fma(FloatVector.broadcast(F, -LN2_LOW), rr);
+        FloatVector p = rr.fma(EXP_P0, EXP_P1);
+        p = p.fma(rr, FloatVector.broadcast(F, EXP_P2));
+        p = p.fma(rr, FloatVector.broadcast(F, EXP_P3));
+        p = p.fma(rr, FloatVector.broadcast(F, EXP_P4));
+        p = p.fma(rr, FloatVector.broadcast(F, EXP_P5));
+        FloatVector r2 = rr.mul(rr);
+        FloatVector y = p.fma(r2, rr.add(1f));
+        IntVector exponent = shifted.reinterpretAsInts().sub(ROUNDING_BITS).add(127).lanewise(VectorOperators.LSHL, 23);
+        FloatVector result = y.mul(exponent.reinterpretAsFloats());
+        return result.blend(0f, underflow);
     }
 
     /** One key's score; the same operations as each lane of {@link #dot4}. */

@@ -111,6 +111,34 @@ class CpuAttentionTest {
         }
     }
 
+    /** The vector kernel's exp against Math.exp over the range softmax uses, within 3e-7 relative. */
+    @Test
+    void vectorExpIsCloseToMathExpAndZeroBelowTheFloatRange() {
+        float[] x = new float[4096];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = -90f * i / (x.length - 1);
+        }
+        x[1] = -0f;
+        x[2] = Float.NEGATIVE_INFINITY;
+        float[] e = new float[x.length];
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        for (int i = 0; i < x.length; i += lanes) {
+            VectorAttentionKernel.exp(jdk.incubator.vector.FloatVector.fromArray(
+                    jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, x, i)).intoArray(e, i);
+        }
+        assertThat(e[0]).isEqualTo(1f);
+        assertThat(e[1]).isEqualTo(1f);
+        assertThat(e[2]).isZero();
+        for (int i = 3; i < x.length; i++) {
+            double expected = Math.exp(x[i]);
+            if (x[i] < -87.3f) {
+                assertThat(e[i]).as("exp(%s)", x[i]).isZero();
+            } else {
+                assertThat(Math.abs(e[i] - expected) / expected).as("exp(%s)", x[i]).isLessThanOrEqualTo(3e-7);
+            }
+        }
+    }
+
     /** Blocks a multiple of the key step: every block selected is dense attention to the last bit. */
     @ParameterizedTest
     @CsvSource({"64, F32", "128, F16", "32, F32"})
