@@ -7,6 +7,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -33,10 +34,23 @@ final class VectorAttentionKernel implements AttentionKernel {
     private static final float EXP_P3 = 4.1665795894E-2f;
     private static final float EXP_P4 = 1.6666665459E-1f;
     private static final float EXP_P5 = 5.0000001201E-1f;
+    /** Lane permutations swapping halves, quarters, ... down to neighbouring lanes. */
+    private static final VectorShuffle<Float>[] SWAPS = swaps();
     /** Scales a binary16 exponent, placed in float bits, to the float exponent: 2^(127 - 15). */
     private static final float HALF_TO_FLOAT_SCALE = 0x1p112f;
 
     private VectorAttentionKernel() {
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] swaps() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] swaps = new VectorShuffle[steps];
+        for (int i = 0; i < steps; i++) {
+            int width = F.length() >> (i + 1);
+            swaps[i] = VectorShuffle.fromOp(F, lane -> lane ^ width);
+        }
+        return swaps;
     }
 
     static VectorAttentionKernel create() {
@@ -79,9 +93,31 @@ final class VectorAttentionKernel implements AttentionKernel {
                 p.intoArray(scores, jj);
                 sums = sums.add(p);
             }
-            float total = state.sum[r] * alpha + sums.reduceLanes(VectorOperators.ADD);
+            float total = state.sum[r] * alpha + sumLanes(sums);
+            // Four output vectors at a time: four independent chains of fmas keep the FMA units busy,
+            // and each element still adds its keys one after another, in key order.
+            int lanes = F.length();
             int d = 0;
-            for (; d < upper; d += F.length()) {
+            for (; d + 4 * lanes <= upper; d += 4 * lanes) {
+                int o0 = qo + d;
+                FloatVector acc0 = FloatVector.fromArray(F, out, o0).mul(alpha);
+                FloatVector acc1 = FloatVector.fromArray(F, out, o0 + lanes).mul(alpha);
+                FloatVector acc2 = FloatVector.fromArray(F, out, o0 + 2 * lanes).mul(alpha);
+                FloatVector acc3 = FloatVector.fromArray(F, out, o0 + 3 * lanes).mul(alpha);
+                for (jj = 0; jj < visible; jj++) {
+                    FloatVector p = FloatVector.broadcast(F, scores[jj]);
+                    int vo = vBase + jj * stride + d;
+                    acc0 = FloatVector.fromArray(F, v, vo).fma(p, acc0);
+                    acc1 = FloatVector.fromArray(F, v, vo + lanes).fma(p, acc1);
+                    acc2 = FloatVector.fromArray(F, v, vo + 2 * lanes).fma(p, acc2);
+                    acc3 = FloatVector.fromArray(F, v, vo + 3 * lanes).fma(p, acc3);
+                }
+                acc0.intoArray(out, o0);
+                acc1.intoArray(out, o0 + lanes);
+                acc2.intoArray(out, o0 + 2 * lanes);
+                acc3.intoArray(out, o0 + 3 * lanes);
+            }
+            for (; d < upper; d += lanes) {
                 FloatVector acc = FloatVector.fromArray(F, out, qo + d).mul(alpha);
                 for (jj = 0; jj < visible; jj++) {
                     FloatVector p = FloatVector.broadcast(F, scores[jj]);
@@ -127,6 +163,18 @@ final class VectorAttentionKernel implements AttentionKernel {
         return result.blend(0f, underflow);
     }
 
+    /**
+     * The sum of the lanes as a tree: each step adds the vector to itself with its halves (then
+     * quarters, ...) swapped, so lane 0 ends with the total. Half the instructions of an ordered
+     * reduction, in an order fixed by the species alone.
+     */
+    private static float sumLanes(FloatVector a) {
+        for (VectorShuffle<Float> swap : SWAPS) {
+            a = a.add(a.rearrange(swap));
+        }
+        return a.lane(0);
+    }
+
     /** One key's score; the same operations as each lane of {@link #dot4}. */
     private static float dot(float[] q, int qo, float[] k, int kb, int dim, int upper) {
         FloatVector a = FloatVector.zero(F);
@@ -134,7 +182,7 @@ final class VectorAttentionKernel implements AttentionKernel {
         for (; d < upper; d += F.length()) {
             a = FloatVector.fromArray(F, k, kb + d).fma(FloatVector.fromArray(F, q, qo + d), a);
         }
-        float s = a.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(a);
         for (; d < dim; d++) {
             s += q[qo + d] * k[kb + d];
         }
@@ -159,10 +207,10 @@ final class VectorAttentionKernel implements AttentionKernel {
             a2 = FloatVector.fromArray(F, k, b2 + d).fma(qv, a2);
             a3 = FloatVector.fromArray(F, k, b3 + d).fma(qv, a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = sumLanes(a0);
+        float s1 = sumLanes(a1);
+        float s2 = sumLanes(a2);
+        float s3 = sumLanes(a3);
         for (; d < dim; d++) {
             float x = q[qo + d];
             s0 += x * k[kb + d];
