@@ -7,6 +7,7 @@ import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.models.ModelSources;
+import dev.pflash.runtime.sampling.Sampler;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -73,20 +74,10 @@ class KvCacheTypeParityTest {
         float[] logits = t.prefill(cache, prompt);
         int[] out = new int[GENERATED];
         for (int i = 0; i < GENERATED; i++) {
-            out[i] = argmax(logits);
+            out[i] = Sampler.argmax(logits);
             logits = t.forward(cache, new int[] {out[i]}, prompt.length + i, LogitsMode.LAST);
         }
         return out;
-    }
-
-    private static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private static int[] randomTokens(int n, int vocab) {

@@ -8,6 +8,7 @@ import dev.pflash.runtime.model.KvCache;
 import dev.pflash.runtime.model.LogitsMode;
 import dev.pflash.runtime.model.Transformer;
 import dev.pflash.runtime.models.ModelSources;
+import dev.pflash.runtime.sampling.Sampler;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -66,14 +67,8 @@ class AttentionKernelChoiceTest {
         float[] logits = t.prefill(cache, prompt);
         int[] out = new int[16];
         for (int i = 0; i < out.length; i++) {
-            int best = 0;
-            for (int j = 1; j < logits.length; j++) {
-                if (logits[j] > logits[best]) {
-                    best = j;
-                }
-            }
-            out[i] = best;
-            logits = t.forward(cache, new int[] {best}, prompt.length + i, LogitsMode.LAST);
+            out[i] = Sampler.argmax(logits);
+            logits = t.forward(cache, new int[] {out[i]}, prompt.length + i, LogitsMode.LAST);
         }
         return out;
     }
