@@ -294,7 +294,7 @@ public final class CpuBackend implements Backend {
         return attentionKernel;
     }
 
-    static CpuBuffer cpu(DeviceBuffer b) {
+    private static CpuBuffer cpu(DeviceBuffer b) {
         if (b instanceof CpuBuffer c) {
             return c;
         }
