@@ -55,9 +55,9 @@ public final class BenchTtftCommand {
             options.setPrefillCompression("always");
             EngineConfig base = EngineConfigs.from(options);
             pflash = new EngineConfig(base.model(), base.drafter(), base.backend(), base.threads(), null,
-                    base.compression(), 0);
+                    base.compression(), 0, base.kvCacheType());
             dense = new EngineConfig(base.model(), null, base.backend(), base.threads(), null,
-                    base.compression().withMode(Mode.OFF), 0);
+                    base.compression().withMode(Mode.OFF), 0, base.kvCacheType());
         } catch (IllegalArgumentException e) {
             err.println("bench-ttft: " + e.getMessage());
             err.println("Run 'bench-ttft --help' for the options.");

@@ -3,6 +3,7 @@ package dev.pflash.jobs;
 import dev.pflash.pipeline.generate.EngineOpener;
 import dev.pflash.pipeline.generate.ModelFetcher;
 import dev.pflash.pipeline.generate.WorkerEngineOpener;
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.engine.CompressionSettings;
 import dev.pflash.runtime.engine.EngineConfig;
 import dev.pflash.runtime.engine.Engines;
@@ -47,7 +48,17 @@ final class EngineConfigs {
             compression = compression.withMode(CompressionSettings.Mode.OFF);
         }
         return new EngineConfig(model, drafterModel, backend, options.getThreads(),
-                systemPrompt.isBlank() ? null : systemPrompt, compression, options.getPrefixCacheBytes());
+                systemPrompt.isBlank() ? null : systemPrompt, compression, options.getPrefixCacheBytes(),
+                kvCacheType(options.getKvCacheType()));
+    }
+
+    private static ElementType kvCacheType(String value) {
+        try {
+            return ElementType.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--kv-cache-type=" + value + " is not a KV cache type; use f16 or f32",
+                    e);
+        }
     }
 
     /**

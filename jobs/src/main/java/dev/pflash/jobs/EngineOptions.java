@@ -4,7 +4,7 @@ import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
-/** Options every job shares that choose and configure the engine: models, backend, PFlash, prefix cache. */
+/** Options every job shares that choose and configure the engine: models, backend, PFlash, KV and prefix cache. */
 public interface EngineOptions extends PipelineOptions {
     @Description("Target model: a GGUF file (Qwen3 family, Qwen3.5/3.6 hybrids) or synthetic:<preset>. The default"
             + " demo model has random weights: its summaries are noise")
@@ -70,6 +70,13 @@ public interface EngineOptions extends PipelineOptions {
     long getPrefixCacheBytes();
 
     void setPrefixCacheBytes(long value);
+
+    @Description("How the KV cache and the prefix cache store keys and values: f16 (half the memory; attention"
+            + " still computes in f32) or f32")
+    @Default.String("f16")
+    String getKvCacheType();
+
+    void setKvCacheType(String value);
 
     @Description("Where each worker copies models given as a URI (gs://, s3://, hdfs://, ... any Beam file system)"
             + " before mapping them: one copy per host, verified by size and SHA-256; empty for"

@@ -55,9 +55,9 @@ public final class NiahCommand {
             CompressionSettings settings = base.compression().withMode(Mode.ALWAYS)
                     .withLexicalAnchors(options.getAnchors());
             pflash = new EngineConfig(base.model(), base.drafter(), base.backend(), base.threads(), base.systemPrompt(),
-                    settings, 0);
+                    settings, 0, base.kvCacheType());
             dense = new EngineConfig(base.model(), null, base.backend(), base.threads(), base.systemPrompt(),
-                    settings.withMode(Mode.OFF), 0);
+                    settings.withMode(Mode.OFF), 0, base.kvCacheType());
         } catch (IllegalArgumentException e) {
             err.println("niah: " + e.getMessage());
             err.println("Run 'niah --help' for the options.");

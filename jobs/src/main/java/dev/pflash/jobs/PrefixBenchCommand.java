@@ -63,9 +63,9 @@ public final class PrefixBenchCommand {
             options.setPrefillCompression("off");
             EngineConfig base = EngineConfigs.from(options);
             on = new EngineConfig(base.model(), null, base.backend(), base.threads(), null, CompressionSettings.off(),
-                    base.prefixCacheBytes());
+                    base.prefixCacheBytes(), base.kvCacheType());
             off = new EngineConfig(base.model(), null, base.backend(), base.threads(), null,
-                    CompressionSettings.off(), 0);
+                    CompressionSettings.off(), 0, base.kvCacheType());
         } catch (IllegalArgumentException e) {
             err.println("bench-prefix: " + e.getMessage());
             err.println("Run 'bench-prefix --help' for the options.");

@@ -2,6 +2,7 @@ package dev.pflash.runtime.cache;
 
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.model.KvCache;
 import dev.pflash.runtime.model.ModelConfig;
 import dev.pflash.runtime.model.RecurrentState;
@@ -31,7 +32,9 @@ import java.util.Set;
  * stays longest.
  *
  * <p>The KV rows of a block are copied out of, and back into, the sequence's own {@link KvCache},
- * on the model's backend. Thread-safe: lookups and stores of different threads are serialized.
+ * on the model's backend, in the caches' own element type (f16 or f32), so a restored prefix holds
+ * exactly the bits its first computation stored and the budget counts the bytes really held.
+ * Thread-safe: lookups and stores of different threads are serialized.
  *
  * <p>A hybrid (qwen35) model's DeltaNet layers keep no KV rows but a recurrent state that cannot be
  * rebuilt from rows: a block whose last token ends a stored sequence also keeps a snapshot of that
@@ -44,6 +47,7 @@ public final class PrefixCache implements AutoCloseable {
 
     private final ModelConfig model;
     private final Backend backend;
+    private final ElementType type;
     private final long budgetBytes;
     private final int blockTokens;
     private final long blockBytes;
@@ -59,10 +63,11 @@ public final class PrefixCache implements AutoCloseable {
     private long evictedBlocks;
 
     /**
-     * A cache for the KV of {@code model} on {@code backend}, holding at most {@code budgetBytes}
-     * of blocks of {@code blockTokens} tokens; a budget smaller than one block keeps nothing.
+     * A cache for the KV of {@code model} on {@code backend}, stored as {@code type} (that of the
+     * KV caches it serves), holding at most {@code budgetBytes} of blocks of {@code blockTokens}
+     * tokens; a budget smaller than one block keeps nothing.
      */
-    public PrefixCache(ModelConfig model, Backend backend, long budgetBytes, int blockTokens) {
+    public PrefixCache(ModelConfig model, Backend backend, ElementType type, long budgetBytes, int blockTokens) {
         if (budgetBytes < 0) {
             throw new IllegalArgumentException("prefix cache budget must be >= 0 bytes, got " + budgetBytes);
         }
@@ -71,14 +76,20 @@ public final class PrefixCache implements AutoCloseable {
         }
         this.model = model;
         this.backend = backend;
+        this.type = type;
         this.budgetBytes = budgetBytes;
         this.blockTokens = blockTokens;
-        this.blockBytes = blockTokens * model.kvBytesPerToken();
+        this.blockBytes = blockTokens * model.kvBytesPerToken(type);
         this.kvSlot = new int[model.layers()];
         int slot = 0;
         for (int l = 0; l < model.layers(); l++) {
             kvSlot[l] = model.layerKind(l).hasKvCache() ? slot++ : -1;
         }
+    }
+
+    /** How the KV of the caches this one serves, and of its blocks, is stored. */
+    public ElementType type() {
+        return type;
     }
 
     public int blockTokens() {
@@ -264,7 +275,7 @@ public final class PrefixCache implements AutoCloseable {
     private DeviceBuffer copyOut(KvCache from, int start) {
         int dim = model.kvDim();
         int rows = blockTokens * dim;
-        DeviceBuffer kv = backend.allocate(Math.multiplyExact(2 * model.kvLayers(), rows));
+        DeviceBuffer kv = backend.allocate(Math.multiplyExact(2 * model.kvLayers(), rows), type);
         for (int l = 0; l < model.layers(); l++) {
             if (kvSlot[l] < 0) {
                 continue;
@@ -275,7 +286,7 @@ public final class PrefixCache implements AutoCloseable {
         return kv;
     }
 
-    /** A block's buffer holds, per layer with KV rows, its keys then its values: blockTokens * kvDim floats each. */
+    /** A block's buffer holds, per layer with KV rows, its keys then its values: {@code blockTokens * kvDim} elements each. */
     private int keyOffset(int layer) {
         return 2 * kvSlot[layer] * blockTokens * model.kvDim();
     }
@@ -296,6 +307,9 @@ public final class PrefixCache implements AutoCloseable {
         if (!cache.config().equals(model)) {
             throw new IllegalArgumentException("this prefix cache holds KV of model " + model.name()
                     + ", not of " + cache.config().name());
+        }
+        if (cache.type() != type) {
+            throw new IllegalArgumentException("this prefix cache holds " + type + " KV, not " + cache.type());
         }
     }
 

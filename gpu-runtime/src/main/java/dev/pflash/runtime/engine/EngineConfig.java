@@ -1,5 +1,7 @@
 package dev.pflash.runtime.engine;
 
+import dev.pflash.runtime.backend.ElementType;
+import dev.pflash.runtime.model.KvCache;
 import java.io.Serializable;
 import java.util.Objects;
 
@@ -7,15 +9,16 @@ import java.util.Objects;
  * Which engine to open: the target model (a GGUF path or a {@code synthetic:<preset>} name), the
  * drafter (same forms, or null for none), the backend ({@code auto}, {@code cpu} or {@code cuda}),
  * the CPU threads (0 = all cores), the system prompt the chat template puts first (null for
- * none), PFlash compression, and the prefix KV cache's byte budget (0 switches it off). Equal
- * configs share one engine per JVM.
+ * none), PFlash compression, the prefix KV cache's byte budget (0 switches it off), and how
+ * the KV cache (and the prefix cache) stores keys and values. Equal configs share one engine per JVM.
  */
 public record EngineConfig(String model, String drafter, String backend, int threads, String systemPrompt,
-        CompressionSettings compression, long prefixCacheBytes) implements Serializable {
+        CompressionSettings compression, long prefixCacheBytes, ElementType kvCacheType) implements Serializable {
     public EngineConfig {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(compression, "compression");
+        Objects.requireNonNull(kvCacheType, "kvCacheType");
         if (threads < 0) {
             throw new IllegalArgumentException("threads must be >= 0, got " + threads);
         }
@@ -28,7 +31,13 @@ public record EngineConfig(String model, String drafter, String backend, int thr
         }
     }
 
-    /** No compression and no prefix cache. */
+    /** The KV cache in its default type ({@link KvCache#DEFAULT_TYPE}). */
+    public EngineConfig(String model, String drafter, String backend, int threads, String systemPrompt,
+            CompressionSettings compression, long prefixCacheBytes) {
+        this(model, drafter, backend, threads, systemPrompt, compression, prefixCacheBytes, KvCache.DEFAULT_TYPE);
+    }
+
+    /** No compression, no prefix cache, the KV cache in its default type. */
     public EngineConfig(String model, String drafter, String backend, int threads, String systemPrompt) {
         this(model, drafter, backend, threads, systemPrompt, CompressionSettings.off(), 0L);
     }

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -94,7 +95,7 @@ public final class LocalEngine implements Engine {
         this.info = new EngineInfo(config.model(), hashOf(config.model()), config.drafter(),
                 config.drafter() == null ? null : hashOf(config.drafter()), backend.name(),
                 target.config().contextLength(), demo, crossover);
-        this.prefixes = new PrefixCache(target.config(), backend, config.prefixCacheBytes(),
+        this.prefixes = new PrefixCache(target.config(), backend, config.kvCacheType(), config.prefixCacheBytes(),
                 PrefixCache.DEFAULT_BLOCK_TOKENS);
         this.prefill = new SharedPrefixPrefill(target, prefixes);
         this.decoder = new BatchDecoder(target, tokenizer);
@@ -138,9 +139,10 @@ public final class LocalEngine implements Engine {
             target = ModelSources.open(config.model());
             drafter = config.drafter() == null ? null : ModelSources.open(config.drafter());
             LocalEngine engine = new LocalEngine(config, backend, target, drafter);
-            LOG.info("engine ready: target {} ({} layers, context {}), drafter {}, backend {}", config.model(),
-                    engine.target.config().layers(), engine.info.contextLength(),
-                    config.drafter() == null ? "none" : config.drafter(), backend);
+            LOG.info("engine ready: target {} ({} layers, context {}), drafter {}, backend {}, KV cache {}",
+                    config.model(), engine.target.config().layers(), engine.info.contextLength(),
+                    config.drafter() == null ? "none" : config.drafter(), backend,
+                    config.kvCacheType().name().toLowerCase(Locale.ROOT));
             return engine;
         } catch (RuntimeException e) {
             closeQuietly(drafter);

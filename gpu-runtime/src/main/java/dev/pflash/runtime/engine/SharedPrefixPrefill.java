@@ -46,7 +46,7 @@ final class SharedPrefixPrefill {
         int context = target.config().contextLength();
         int last = plans.size() - 1;
         List<KvCache> caches = new ArrayList<>(plans.size());
-        KvCache shared = target.newCache();
+        KvCache shared = target.newCache(prefixes.type());
         try {
             shared.reserve(Math.min(context, plans.get(last).sequence().length + extraTokens));
             long lookupStart = System.nanoTime();
@@ -134,7 +134,7 @@ final class SharedPrefixPrefill {
      * {@code source} and its recurrent state (then {@code rows} must be all of them).
      */
     private KvCache copyOf(KvCache source, int rows, int capacity) {
-        KvCache copy = target.newCache();
+        KvCache copy = target.newCache(source.type());
         copy.reserve(capacity);
         if (rows > 0) {
             int floats = rows * target.config().kvDim();

@@ -3,10 +3,13 @@ package dev.pflash.runtime.model;
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import java.util.Optional;
+import dev.pflash.runtime.backend.ElementType;
 
 /**
  * The keys and values of one sequence, per layer, on the model's backend: row {@code i} of a
- * layer's key (or value) storage holds token {@code i}'s {@code KV*D} floats (keys after RoPE).
+ * layer's key (or value) storage holds token {@code i}'s {@code KV*D} elements (keys after RoPE),
+ * stored as {@link #type()}: {@link #DEFAULT_TYPE f16} unless asked otherwise, half the memory of
+ * f32 (values are rounded to nearest even as they are stored; attention computes in f32).
  * Storage grows geometrically (by half), in whole steps of {@link #GROWTH_STEP} tokens and with
  * some headroom, up to the context length; {@link #reserve} sizes it once when the final length
  * (prompt plus tokens to generate) is known, which avoids copies. {@link #truncate} drops a tail
@@ -17,9 +20,12 @@ import java.util.Optional;
 public final class KvCache implements AutoCloseable {
     /** Storage capacity is a multiple of this many tokens (or the context length). */
     public static final int GROWTH_STEP = 256;
+    /** How a cache stores keys and values unless the engine is configured otherwise. */
+    public static final ElementType DEFAULT_TYPE = ElementType.F16;
 
     private final ModelConfig config;
     private final Backend backend;
+    private final ElementType type;
     private final DeviceBuffer[] keys;
     private final DeviceBuffer[] values;
     /** The DeltaNet layers' state of a hybrid model, else null. */
@@ -27,10 +33,16 @@ public final class KvCache implements AutoCloseable {
     private int capacity;
     private int length;
 
-    /** An empty cache for a sequence of {@code config}'s model on {@code backend}. */
+    /** An empty cache of the {@link #DEFAULT_TYPE} for a sequence of {@code config}'s model on {@code backend}. */
     public KvCache(ModelConfig config, Backend backend) {
+        this(config, backend, DEFAULT_TYPE);
+    }
+
+    /** An empty cache for a sequence of {@code config}'s model on {@code backend}, storing {@code type}. */
+    public KvCache(ModelConfig config, Backend backend, ElementType type) {
         this.config = config;
         this.backend = backend;
+        this.type = type;
         this.keys = new DeviceBuffer[config.layers()];
         this.values = new DeviceBuffer[config.layers()];
         this.recurrent = config.hybrid().isPresent() ? new RecurrentState(config, backend) : null;
@@ -56,9 +68,14 @@ public final class KvCache implements AutoCloseable {
         return config;
     }
 
+    /** How keys and values are stored. */
+    public ElementType type() {
+        return type;
+    }
+
     /** Bytes of key and value storage allocated (capacity, not length), plus any recurrent state. */
     public long bytes() {
-        return capacity * config.kvBytesPerToken() + (recurrent == null ? 0 : recurrent.bytes());
+        return capacity * config.kvBytesPerToken(type) + (recurrent == null ? 0 : recurrent.bytes());
     }
 
     /**
@@ -115,7 +132,7 @@ public final class KvCache implements AutoCloseable {
 
     /** An independent cache holding a copy of this one's {@link #length()} tokens. */
     public KvCache fork() {
-        KvCache copy = new KvCache(config, backend);
+        KvCache copy = new KvCache(config, backend, type);
         copy.reserve(length);
         int n = length * config.kvDim();
         for (int l = 0; l < keys.length; l++) {
@@ -131,7 +148,7 @@ public final class KvCache implements AutoCloseable {
         return copy;
     }
 
-    /** Key storage of {@code layer}: {@link #capacity()} rows of {@code KV*D} floats. */
+    /** Key storage of {@code layer}: {@link #capacity()} rows of {@code KV*D} elements. */
     public DeviceBuffer keys(int layer) {
         return keys[layer];
     }
@@ -184,8 +201,8 @@ public final class KvCache implements AutoCloseable {
         for (int l = 0; l < keys.length; l++) {
             // DeltaNet layers keep no rows: an empty buffer keeps every layer index valid.
             int layerSize = config.layerKind(l).hasKvCache() ? size : 0;
-            keys[l] = backend.allocate(layerSize);
-            values[l] = backend.allocate(layerSize);
+            keys[l] = backend.allocate(layerSize, type);
+            values[l] = backend.allocate(layerSize, type);
         }
         capacity = newCapacity;
     }

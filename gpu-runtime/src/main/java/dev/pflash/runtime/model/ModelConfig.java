@@ -2,6 +2,7 @@ package dev.pflash.runtime.model;
 
 import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.DeltaNetShape;
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.gguf.GgufException;
 import dev.pflash.runtime.gguf.GgufMetadata;
 import dev.pflash.runtime.gguf.GgufTensorInfo;
@@ -273,9 +274,9 @@ public record ModelConfig(String name, Architecture architecture, int layers, in
         return new AttentionShape(heads, kvHeads, headDim, attentionScale);
     }
 
-    /** KV-cache bytes per token over the attention layers, float32 keys and values. */
-    public long kvBytesPerToken() {
-        return (long) kvLayers() * 2 * kvDim() * Float.BYTES;
+    /** KV-cache bytes per token over the attention layers, keys and values stored as {@code type}. */
+    public long kvBytesPerToken(ElementType type) {
+        return (long) kvLayers() * 2 * kvDim() * type.bytes();
     }
 
     /** Bytes of one sequence's recurrent and convolution state over the DeltaNet layers; 0 for a dense model. */

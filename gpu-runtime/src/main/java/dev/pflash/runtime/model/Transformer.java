@@ -4,6 +4,7 @@ import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeltaNetShape;
 import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.RotaryEmbedding;
 import dev.pflash.runtime.gguf.ModelFile;
 import java.util.ArrayList;
@@ -128,9 +129,14 @@ public final class Transformer implements AutoCloseable {
         return chunkSize % DeltaNetShape.CHUNK == 0 ? DeltaNetShape.CHUNK : chunkSize;
     }
 
-    /** An empty KV cache for one sequence of this model. */
+    /** An empty KV cache of the {@link KvCache#DEFAULT_TYPE} for one sequence of this model. */
     public KvCache newCache() {
         return new KvCache(config, backend);
+    }
+
+    /** An empty KV cache for one sequence of this model, storing keys and values as {@code type}. */
+    public KvCache newCache(ElementType type) {
+        return new KvCache(config, backend, type);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.pflash.runtime.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.model.KvCache;
@@ -12,7 +13,8 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Logits after a prefix cache hit equal logits computed from scratch, exactly: the cached rows are
@@ -34,21 +36,22 @@ class CachedPrefixLogitsTest {
         backend.close();
     }
 
-    @Test
-    void logitsAfterACacheHitEqualLogitsFromScratch() {
+    @ParameterizedTest
+    @EnumSource(ElementType.class)
+    void logitsAfterACacheHitEqualLogitsFromScratch(ElementType type) {
         try (ModelFile file = SyntheticModels.open("synthetic:cpu-drafter?type=F32&ctx=512");
                 Transformer model = Transformer.load(file, backend)) {
             int vocab = model.config().vocabSize();
             int[] prompt = randomTokens(200, vocab, 3);
             int[] prefix = Arrays.copyOf(prompt, 150);
-            float[] scratch = model.forward(model.newCache(), prompt, 0, LogitsMode.ALL);
+            float[] scratch = model.forward(model.newCache(type), prompt, 0, LogitsMode.ALL);
 
-            PrefixCache cache = new PrefixCache(model.config(), backend, 1L << 26, 64);
-            KvCache first = model.newCache();
+            PrefixCache cache = new PrefixCache(model.config(), backend, type, 1L << 26, 64);
+            KvCache first = model.newCache(type);
             model.forward(first, prefix, 0, LogitsMode.NONE);
             assertThat(cache.store(prefix, first)).isEqualTo(2);
 
-            KvCache warm = model.newCache();
+            KvCache warm = model.newCache(type);
             int hit = cache.restore(prefix, warm);
             assertThat(hit).isEqualTo(128);
             int[] rest = Arrays.copyOfRange(prompt, hit, prompt.length);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.model.Architecture;
 import dev.pflash.runtime.model.KvCache;
@@ -26,11 +27,12 @@ import org.junit.jupiter.api.Test;
  * sequences differ, as real KV does.
  */
 class PrefixCacheTest {
-    /** 2 layers, KV*D = 2*24 = 48 floats per token per layer: 768 bytes of KV per token. */
+    /** 2 layers, KV*D = 2*24 = 48 values per token per layer: 384 bytes of f16 KV per token. */
     private static final ModelConfig CONFIG = new ModelConfig("cache-test", Architecture.QWEN3, 2, 64, 96, 4, 2, 24,
             53, 1000, 1e6f, 24, 1f, 1e-6f, 0.2f, false, false, true);
     private static final int BLOCK = 4;
-    private static final long BLOCK_BYTES = BLOCK * CONFIG.kvBytesPerToken();
+    private static final ElementType TYPE = KvCache.DEFAULT_TYPE;
+    private static final long BLOCK_BYTES = BLOCK * CONFIG.kvBytesPerToken(TYPE);
 
     private static CpuBackend backend;
 
@@ -46,7 +48,7 @@ class PrefixCacheTest {
 
     @Test
     void restoresTheLongestRunOfCachedFullBlocksWithTheirExactRows() {
-        PrefixCache cache = new PrefixCache(CONFIG, backend, 100 * BLOCK_BYTES, BLOCK);
+        PrefixCache cache = new PrefixCache(CONFIG, backend, TYPE, 100 * BLOCK_BYTES, BLOCK);
         int[] tokens = {5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
         KvCache source = filled(tokens, 1);
 
@@ -68,7 +70,7 @@ class PrefixCacheTest {
 
     @Test
     void aBlockKeyDependsOnEveryTokenBeforeIt() {
-        PrefixCache cache = new PrefixCache(CONFIG, backend, 100 * BLOCK_BYTES, BLOCK);
+        PrefixCache cache = new PrefixCache(CONFIG, backend, TYPE, 100 * BLOCK_BYTES, BLOCK);
         int[] a = {1, 2, 3, 4, 20, 21, 22, 23};
         int[] b = {9, 2, 3, 4, 20, 21, 22, 23};
         KvCache sourceA = filled(a, 1);
@@ -90,7 +92,7 @@ class PrefixCacheTest {
 
     @Test
     void evictsTheLeastRecentlyUsedLeafToStayWithinTheBudget() {
-        PrefixCache cache = new PrefixCache(CONFIG, backend, 3 * BLOCK_BYTES, BLOCK);
+        PrefixCache cache = new PrefixCache(CONFIG, backend, TYPE, 3 * BLOCK_BYTES, BLOCK);
         int[] x = {1, 1, 1, 1, 2, 2, 2, 2};
         int[] y = {3, 3, 3, 3, 4, 4, 4, 4};
         cache.store(x, filled(x, 1));
@@ -106,7 +108,7 @@ class PrefixCacheTest {
 
     @Test
     void aBlockSharedByManyPromptsOutlivesBlocksUsedOnce() {
-        PrefixCache cache = new PrefixCache(CONFIG, backend, 4 * BLOCK_BYTES, BLOCK);
+        PrefixCache cache = new PrefixCache(CONFIG, backend, TYPE, 4 * BLOCK_BYTES, BLOCK);
         List<int[]> prompts = new ArrayList<>();
         for (int i = 1; i <= 6; i++) {
             int[] p = {7, 7, 7, 7, 10 * i, 10 * i + 1, 10 * i + 2, 10 * i + 3};
@@ -136,13 +138,13 @@ class PrefixCacheTest {
     @Test
     void aBudgetBelowOneBlockKeepsNothingAndAChainNeverEvictsItself() {
         int[] tokens = {1, 2, 3, 4, 5, 6, 7, 8};
-        PrefixCache none = new PrefixCache(CONFIG, backend, BLOCK_BYTES - 1, BLOCK);
+        PrefixCache none = new PrefixCache(CONFIG, backend, TYPE, BLOCK_BYTES - 1, BLOCK);
         assertThat(none.enabled()).isFalse();
         assertThat(none.store(tokens, filled(tokens, 1))).isZero();
         assertThat(none.restore(tokens, new KvCache(CONFIG, backend))).isZero();
         assertThat(none.stats().blocks()).isZero();
 
-        PrefixCache one = new PrefixCache(CONFIG, backend, BLOCK_BYTES, BLOCK);
+        PrefixCache one = new PrefixCache(CONFIG, backend, TYPE, BLOCK_BYTES, BLOCK);
         assertThat(one.store(tokens, filled(tokens, 1))).isEqualTo(1);
         assertThat(one.restore(tokens, new KvCache(CONFIG, backend))).isEqualTo(4);
         assertThat(one.stats().evictedBlocks()).isZero();
@@ -150,7 +152,7 @@ class PrefixCacheTest {
 
     @Test
     void rejectsAnotherModelsCacheAndANonEmptyTarget() {
-        PrefixCache cache = new PrefixCache(CONFIG, backend, 10 * BLOCK_BYTES, BLOCK);
+        PrefixCache cache = new PrefixCache(CONFIG, backend, TYPE, 10 * BLOCK_BYTES, BLOCK);
         ModelConfig other = new ModelConfig("other", Architecture.QWEN3, 1, 64, 96, 4, 2, 24, 53, 1000, 1e6f, 24, 1f,
                 1e-6f, 0.2f, false, false, true);
         int[] tokens = {1, 2, 3, 4};
@@ -158,13 +160,13 @@ class PrefixCacheTest {
                 .hasMessage("this prefix cache holds KV of model cache-test, not of other");
         assertThatThrownBy(() -> cache.restore(tokens, filled(tokens, 1)))
                 .hasMessage("a prefix is restored into an empty KV cache, not one of 4 tokens");
-        assertThatThrownBy(() -> new PrefixCache(CONFIG, backend, -1, BLOCK))
+        assertThatThrownBy(() -> new PrefixCache(CONFIG, backend, TYPE, -1, BLOCK))
                 .hasMessage("prefix cache budget must be >= 0 bytes, got -1");
     }
 
     @Test
     void concurrentLookupsAndStoresKeepTheBudgetAndRestoreExactRows() throws Exception {
-        PrefixCache cache = new PrefixCache(CONFIG, backend, 5 * BLOCK_BYTES, BLOCK);
+        PrefixCache cache = new PrefixCache(CONFIG, backend, TYPE, 5 * BLOCK_BYTES, BLOCK);
         List<int[]> prompts = new ArrayList<>();
         List<KvCache> sources = new ArrayList<>();
         for (int i = 0; i < 8; i++) {

@@ -79,7 +79,7 @@ class HybridEngineTest {
         }
         assertThat(stats.hitTokens()).as("two cold hits, three warm ones").isEqualTo(5L * resumed);
         assertThat(stats.bytes()).as("KV blocks and one state snapshot")
-                .isEqualTo(resumed * off.target().config().kvBytesPerToken()
+                .isEqualTo(resumed * off.target().config().kvBytesPerToken(KvCache.DEFAULT_TYPE)
                         + off.target().config().recurrentStateBytes());
     }
 

@@ -54,7 +54,7 @@ class HybridTransformerTest {
             assertThat(List.of(c.layerKind(0), c.layerKind(1), c.layerKind(2), c.layerKind(3))).containsExactly(
                     LayerKind.DELTA_NET, LayerKind.GATED_ATTENTION, LayerKind.DELTA_NET, LayerKind.GATED_ATTENTION);
             assertThat(c.ropeDims()).isEqualTo(8);
-            assertThat(c.kvBytesPerToken()).isEqualTo(2L * 2 * 32 * Float.BYTES);
+            assertThat(c.kvBytesPerToken(dev.pflash.runtime.backend.ElementType.F32)).isEqualTo(2L * 2 * 32 * Float.BYTES);
             assertThat(t.weights().block(0)).isInstanceOf(DeltaNetWeights.class);
             assertThat(t.weights().block(1)).isInstanceOf(LayerWeights.class);
             try (KvCache cache = t.newCache()) {

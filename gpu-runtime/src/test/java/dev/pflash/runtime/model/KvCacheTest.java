@@ -4,13 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.cpu.CpuBackend;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class KvCacheTest {
-    /** 2 layers, KV*D = 2*24 = 48 floats per token per layer; context 1000. */
+    /** 2 layers, KV*D = 2*24 = 48 values per token per layer; context 1000. */
     private static final ModelConfig CONFIG = new ModelConfig("kv-test", Architecture.QWEN3, 2, 64, 96, 4, 2, 24, 53,
             1000, 1e6f, 24, 1f, 1e-6f, 0.2f, false, false, true);
     private static CpuBackend backend;
@@ -25,14 +28,17 @@ class KvCacheTest {
         backend.close();
     }
 
-    @Test
-    void growsInStepsUpToTheContextAndCountsItsBytes() {
-        KvCache cache = new KvCache(CONFIG, backend);
+    @ParameterizedTest
+    @EnumSource(ElementType.class)
+    void growsInStepsUpToTheContextAndCountsItsBytes(ElementType type) {
+        KvCache cache = new KvCache(CONFIG, backend, type);
+        assertThat(cache.type()).isEqualTo(type);
+        assertThat(cache.keys(0).type()).isEqualTo(type);
         assertThat(cache.capacity()).isZero();
         assertThat(cache.bytes()).isZero();
         cache.reserve(10);
         assertThat(cache.capacity()).isEqualTo(256);
-        assertThat(cache.bytes()).isEqualTo(256L * 2 * 2 * 48 * 4);
+        assertThat(cache.bytes()).isEqualTo(256L * 2 * 2 * 48 * type.bytes());
         cache.reserve(300);
         assertThat(cache.capacity()).isEqualTo(512);
         cache.reserve(900);
@@ -41,9 +47,11 @@ class KvCacheTest {
                 .hasMessage("sequence of 1001 tokens exceeds the context window of 1000 tokens of model kv-test");
     }
 
-    @Test
-    void keepsStoredRowsWhenItGrowsAndForksIndependentCopies() {
-        KvCache cache = new KvCache(CONFIG, backend);
+    /** Every value stored here is exact in f16 as in f32. */
+    @ParameterizedTest
+    @EnumSource(ElementType.class)
+    void keepsStoredRowsWhenItGrowsAndForksIndependentCopies(ElementType type) {
+        KvCache cache = new KvCache(CONFIG, backend, type);
         cache.reserve(3);
         store(cache, 0, 3, 1f);
         cache.commit(3);
@@ -55,10 +63,11 @@ class KvCacheTest {
         KvCache fork = cache.fork();
         assertThat(fork.length()).isEqualTo(3);
         assertThat(fork.capacity()).isEqualTo(256);
+        assertThat(fork.type()).isEqualTo(type);
         cache.truncate(1);
-        store(cache, 1, 2, 7f);
+        store(cache, 1, 2, 3f);
         cache.commit(2);
-        assertThat(row(cache.keys(0), 2)).containsOnly(7f * 1000 + 2);
+        assertThat(row(cache.keys(0), 2)).containsOnly(3f * 1000 + 2);
         assertThat(row(fork.keys(0), 2)).containsOnly(1f * 1000 + 2);
         assertThat(row(fork.keys(0), 0)).containsOnly(1f * 1000);
     }

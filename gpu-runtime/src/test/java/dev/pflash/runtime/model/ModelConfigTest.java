@@ -3,6 +3,7 @@ package dev.pflash.runtime.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.GgufException;
 import dev.pflash.runtime.gguf.GgufMetadata;
@@ -74,7 +75,8 @@ class ModelConfigTest {
                 40960, 1_000_000f, 128, 1f, 1e-6f, (float) (1 / Math.sqrt(128)), false, false, true));
         assertThat(c.queryDim()).isEqualTo(2048);
         assertThat(c.kvDim()).isEqualTo(1024);
-        assertThat(c.kvBytesPerToken()).isEqualTo(28L * 2 * 1024 * 4);
+        assertThat(c.kvBytesPerToken(ElementType.F32)).isEqualTo(28L * 2 * 1024 * 4);
+        assertThat(c.kvBytesPerToken(ElementType.F16)).as("f16 KV: half of f32").isEqualTo(28L * 2 * 1024 * 2);
         assertThat(c.parameterCount()).isEqualTo(596_049_920L);
     }
 

@@ -3,6 +3,7 @@ package dev.pflash.runtime.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.GgufValue;
@@ -46,7 +47,7 @@ class TransformerTest {
         int[] tokens = model.randomTokens(90, 5);
         double[][] expected = new NaiveTransformer(model).logits(tokens);
         try (Transformer t = Transformer.load(model.file, backend)) {
-            float[] all = t.forward(t.newCache(), tokens, 0, LogitsMode.ALL);
+            float[] all = t.forward(t.newCache(ElementType.F32), tokens, 0, LogitsMode.ALL);
             for (int p : new int[] {0, 1, 17, 63, 64, 65, 89}) {
                 assertClose(Arrays.copyOfRange(all, p * spec.vocab(), (p + 1) * spec.vocab()), expected[p], 1e-4,
                         "position " + p);
@@ -61,7 +62,7 @@ class TransformerTest {
         int[] tokens = model.randomTokens(24, 6);
         double[][] expected = new NaiveTransformer(model).logits(tokens);
         try (Transformer t = Transformer.load(model.file, backend)) {
-            KvCache cache = t.newCache();
+            KvCache cache = t.newCache(ElementType.F32);
             t.prefill(cache, Arrays.copyOf(tokens, 3));
             for (int p = 3; p < tokens.length; p++) {
                 float[] logits = t.forward(cache, new int[] {tokens[p]}, p, LogitsMode.LAST);
@@ -118,8 +119,8 @@ class TransformerTest {
         int vocab = TinyModel.QWEN3.vocab();
         double[][] expected = new NaiveTransformer(model).logits(tokens);
         try (Transformer t = Transformer.load(model.file, backend)) {
-            float[] whole = t.forward(t.newCache(), tokens, 0, LogitsMode.ALL);
-            KvCache cache = t.newCache();
+            float[] whole = t.forward(t.newCache(ElementType.F32), tokens, 0, LogitsMode.ALL);
+            KvCache cache = t.newCache(ElementType.F32);
             t.forward(cache, Arrays.copyOf(tokens, 20), 0, LogitsMode.NONE);
             for (int p = 20; p < 30; p++) {
                 float[] step = t.forward(cache, new int[] {tokens[p]}, p, LogitsMode.LAST);
@@ -174,10 +175,10 @@ class TransformerTest {
         int[] shifted = new int[20];
         Arrays.setAll(shifted, i -> i + 7);
         try (Transformer t = Transformer.load(model.file, backend)) {
-            float[] byStart = t.forward(t.newCache(), tokens, 0, LogitsMode.ALL);
-            assertThat(t.forward(t.newCache(), tokens, contiguous, LogitsMode.ALL)).containsExactly(byStart);
+            float[] byStart = t.forward(t.newCache(ElementType.F32), tokens, 0, LogitsMode.ALL);
+            assertThat(t.forward(t.newCache(ElementType.F32), tokens, contiguous, LogitsMode.ALL)).containsExactly(byStart);
             // RoPE encodes relative positions: a common shift changes logits by rounding only.
-            float[] moved = t.forward(t.newCache(), tokens, shifted, LogitsMode.ALL);
+            float[] moved = t.forward(t.newCache(ElementType.F32), tokens, shifted, LogitsMode.ALL);
             assertMaxAbsDifference(moved, byStart, 1e-4);
             assertThat(moved).isNotEqualTo(byStart);
         }

@@ -43,7 +43,7 @@ public final class WorkerEngineOpener implements EngineOpener {
             return delegate.open(config);
         }
         return delegate.open(new EngineConfig(model, drafter, config.backend(), config.threads(),
-                config.systemPrompt(), config.compression(), config.prefixCacheBytes()));
+                config.systemPrompt(), config.compression(), config.prefixCacheBytes(), config.kvCacheType()));
     }
 
     @Override

@@ -23,6 +23,8 @@ public final class CpuBackend implements Backend {
 
     private final CpuThreadPool pool;
     private final ThreadLocal<CpuScratch> scratch = ThreadLocal.withInitial(CpuScratch::new);
+    private final ThreadLocal<AttentionScratch> attentionScratch = ThreadLocal.withInitial(AttentionScratch::new);
+    private final AttentionKernel attentionKernel = AttentionKernel.forThisJvm();
 
     /** A backend running each op on {@code threads} threads (at least 1). */
     public CpuBackend(int threads) {
@@ -66,8 +68,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public DeviceBuffer allocate(int size, ElementType type) {
-        if (type != ElementType.F32) {
-            throw new IllegalArgumentException("the cpu backend stores buffers as F32 only, not " + type);
+        if (type == ElementType.F16) {
+            if (size < 0) {
+                throw new IllegalArgumentException("buffer size must be >= 0, got " + size);
+            }
+            return new CpuHalfBuffer(new short[size], 0, size);
         }
         return allocate(size);
     }
@@ -79,22 +84,42 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void read(DeviceBuffer src, float[] dst, int dstOffset) {
+        if (src instanceof CpuHalfBuffer h) {
+            attentionKernel.halfToFloat(h.data, h.offset, dst, dstOffset, h.size());
+            return;
+        }
         CpuBuffer s = cpu(src);
         System.arraycopy(s.data, s.offset, dst, dstOffset, s.size());
     }
 
     @Override
     public void write(float[] src, int srcOffset, DeviceBuffer dst) {
+        if (dst instanceof CpuHalfBuffer h) {
+            HalfFloats.encode(src, srcOffset, h.data, h.offset, h.size());
+            return;
+        }
         CpuBuffer d = cpu(dst);
         System.arraycopy(src, srcOffset, d.data, d.offset, d.size());
     }
 
     @Override
     public void copy(DeviceBuffer src, DeviceBuffer dst) {
-        CpuBuffer s = cpu(src);
-        CpuBuffer d = cpu(dst);
-        requireSize("copy destination", d, s.size());
-        System.arraycopy(s.data, s.offset, d.data, d.offset, s.size());
+        if (dst.size() < src.size()) {
+            throw new IllegalArgumentException("copy destination: buffer of " + dst.size() + " elements, needs "
+                    + src.size());
+        }
+        if (src instanceof CpuHalfBuffer s && dst instanceof CpuHalfBuffer d) {
+            System.arraycopy(s.data, s.offset, d.data, d.offset, s.size());
+        } else if (src instanceof CpuHalfBuffer s) {
+            read(s, cpu(dst).data, cpu(dst).offset);
+        } else if (dst instanceof CpuHalfBuffer d) {
+            CpuBuffer s = cpu(src);
+            HalfFloats.encode(s.data, s.offset, d.data, d.offset, s.size());
+        } else {
+            CpuBuffer s = cpu(src);
+            CpuBuffer d = cpu(dst);
+            System.arraycopy(s.data, s.offset, d.data, d.offset, s.size());
+        }
     }
 
     // ---- ops
@@ -237,19 +262,17 @@ public final class CpuBackend implements Backend {
     public void attention(DeviceBuffer q, DeviceBuffer keys, DeviceBuffer values, int tokens, int firstIndex,
             AttentionShape shape, DeviceBuffer out) {
         CpuBuffer qb = cpu(q);
-        CpuBuffer kb = cpu(keys);
-        CpuBuffer vb = cpu(values);
         CpuBuffer ob = cpu(out);
         if (firstIndex < 0) {
             throw new IllegalArgumentException("attention: first cache index must be >= 0, got " + firstIndex);
         }
         long cached = (long) (firstIndex + tokens) * shape.kvDim();
         requireSize("attention queries", qb, (long) tokens * shape.queryDim());
-        requireSize("attention keys", kb, cached);
-        requireSize("attention values", vb, cached);
+        requireElements("attention keys", keys, cached);
+        requireElements("attention values", values, cached);
         requireSize("attention output", ob, (long) tokens * shape.queryDim());
-        CpuAttention.run(pool, scratch, qb.data, qb.offset, kb.data, kb.offset, vb.data, vb.offset, tokens, firstIndex,
-                shape, ob.data, ob.offset);
+        CpuAttention.run(pool, attentionScratch, attentionKernel, qb.data, qb.offset, KvRows.of(keys, shape.kvDim()),
+                KvRows.of(values, shape.kvDim()), tokens, firstIndex, shape, ob.data, ob.offset);
     }
 
     // ---- qwen35 hybrid layers: loops in CpuHybridOps, the delta rule in CpuDeltaNet
@@ -340,11 +363,25 @@ public final class CpuBackend implements Backend {
         return pool.grain(n, PARALLEL_MIN_ELEMENTS);
     }
 
+    /** The attention kernel this backend runs (vector or scalar), shared with its PFlash ops. */
+    AttentionKernel attentionKernel() {
+        return attentionKernel;
+    }
+
     private static CpuBuffer cpu(DeviceBuffer b) {
         if (b instanceof CpuBuffer c) {
             return c;
         }
+        if (b instanceof CpuHalfBuffer) {
+            throw new IllegalArgumentException("buffer " + b + " is f16; only copy, read, write and attention take f16");
+        }
         throw new IllegalArgumentException("buffer " + b + " does not belong to the CPU backend");
+    }
+
+    static void requireElements(String what, DeviceBuffer b, long needed) {
+        if (b.size() < needed) {
+            throw new IllegalArgumentException(what + ": buffer of " + b.size() + " elements, needs " + needed);
+        }
     }
 
     private static CpuWeightMatrix weights(WeightMatrix w) {

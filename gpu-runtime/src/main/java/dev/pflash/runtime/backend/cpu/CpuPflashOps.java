@@ -16,9 +16,12 @@ import java.util.Arrays;
 public final class CpuPflashOps implements PflashOps {
     private final CpuThreadPool pool;
     private final ThreadLocal<CpuPflashScratch> scratch = ThreadLocal.withInitial(CpuPflashScratch::new);
+    private final ThreadLocal<AttentionScratch> attentionScratch = ThreadLocal.withInitial(AttentionScratch::new);
+    private final AttentionKernel attentionKernel;
 
     public CpuPflashOps(CpuBackend backend) {
         this.pool = new CpuThreadPool(backend.threads());
+        this.attentionKernel = backend.attentionKernel();
     }
 
     @Override
@@ -154,8 +157,6 @@ public final class CpuPflashOps implements PflashOps {
     public void sparseAttention(DeviceBuffer q, DeviceBuffer keys, DeviceBuffer values, int tokens, int firstIndex,
             AttentionShape shape, BlockMask mask, DeviceBuffer out) {
         CpuBuffer qb = cpu(q);
-        CpuBuffer kb = cpu(keys);
-        CpuBuffer vb = cpu(values);
         CpuBuffer ob = cpu(out);
         requireBlockStart("sparse attention", firstIndex, mask.blockTokens());
         int queryBlocks = (tokens + mask.blockTokens() - 1) / mask.blockTokens();
@@ -167,11 +168,12 @@ public final class CpuPflashOps implements PflashOps {
         }
         long keysNeeded = (long) (firstIndex + tokens) * shape.kvDim();
         requireSize("sparse attention queries", qb, (long) tokens * shape.queryDim());
-        requireSize("sparse attention keys", kb, keysNeeded);
-        requireSize("sparse attention values", vb, keysNeeded);
+        CpuBackend.requireElements("sparse attention keys", keys, keysNeeded);
+        CpuBackend.requireElements("sparse attention values", values, keysNeeded);
         requireSize("sparse attention output", ob, (long) tokens * shape.queryDim());
-        CpuBlockSparseAttention.run(pool, scratch, qb.data, qb.offset, kb.data, kb.offset, vb.data, vb.offset, tokens,
-                firstIndex, shape, mask, ob.data, ob.offset);
+        CpuBlockSparseAttention.run(pool, attentionScratch, attentionKernel, qb.data, qb.offset,
+                KvRows.of(keys, shape.kvDim()), KvRows.of(values, shape.kvDim()), tokens, firstIndex, shape, mask,
+                ob.data, ob.offset);
     }
 
     @Override

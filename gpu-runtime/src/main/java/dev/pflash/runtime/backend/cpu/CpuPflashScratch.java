@@ -8,12 +8,11 @@ package dev.pflash.runtime.backend.cpu;
 final class CpuPflashScratch {
     /** Names of the reusable arrays. */
     enum Slot {
-        QUERY_T, OUTPUT_T, SCORES_T, ROW_MAX, NEW_MAX, ROW_SUM, ROW_SCORES
+        QUERY_T, ROW_SCORES
     }
 
     private final float[][] vectors = new float[Slot.values().length][];
     private final float[][][] matrices = new float[Slot.values().length][][];
-    private int[] visibleFrom = new int[0];
 
     /** A vector of at least {@code n} floats with unspecified contents. */
     float[] vector(Slot slot, int n) {
@@ -35,13 +34,5 @@ final class CpuPflashScratch {
             matrices[slot.ordinal()] = m;
         }
         return m;
-    }
-
-    /** Per-key first visible query of a key step, at least {@code n} entries. */
-    int[] visibleFrom(int n) {
-        if (visibleFrom.length < n) {
-            visibleFrom = new int[n];
-        }
-        return visibleFrom;
     }
 }

@@ -9,9 +9,7 @@ final class CpuScratch {
     /** Names of the reusable slots. */
     enum Slot {
         WEIGHT_ROW, WEIGHT_ROWS, ACCUMULATORS, TRANSPOSED_INPUT,
-        ROPE_COS, ROPE_SIN,
-        QUERY_SCALED, OUTPUT_ROWS, SCORES, GROUP_MAX, GROUP_SUM,
-        QUERY_T, OUTPUT_T, SCORES_T, ROW_MAX, NEW_MAX, ROW_SUM, ZEROS
+        ROPE_COS, ROPE_SIN
     }
 
     private final float[][] vectors = new float[Slot.values().length][];

@@ -1,0 +1,32 @@
+package dev.pflash.runtime.backend.cpu;
+
+/**
+ * The inner loop of every CPU attention (dense prefill, decode and the drafter's block-sparse
+ * forward): one online-softmax step of a run of consecutive keys for a tile of queries that share
+ * one kv head, and the f16-to-float conversion that stages f16 keys and values for it. Two twins:
+ * {@link VectorAttentionKernel} on the Vector API and {@link ScalarAttentionKernel}, the reference
+ * and the fallback when the JVM lacks the module.
+ *
+ * <p>A kernel does, for each query row, the same operations in the same order whatever the other
+ * rows of the tile are: the output of a query does not depend on how its prompt was split into
+ * chunks or tiles.
+ */
+interface AttentionKernel {
+    /**
+     * Keys {@code j0 .. j0 + n - 1} for {@code rows} query rows: row {@code r}'s scaled query is
+     * {@code q[r * dim ..]}, it sees keys up to index {@code last[r]} and skips the step if it sees
+     * none of them. Key {@code j0 + jj} is {@code k[kBase + jj * stride ..]}, its value
+     * {@code v[vBase + jj * stride ..]}; {@code scores} holds at least {@code n + 64} floats of scratch.
+     */
+    void step(float[] q, int[] last, int rows, int dim, SoftmaxState state, float[] scores,
+            float[] k, int kBase, float[] v, int vBase, int stride, int j0, int n);
+
+    /** {@code dst[dstOffset + i] = } the float value of the f16 {@code src[srcOffset + i]}, exactly. */
+    void halfToFloat(short[] src, int srcOffset, float[] dst, int dstOffset, int n);
+
+    /** The kernel for this JVM: the Vector API one unless {@link VectorSupport} says no. */
+    static AttentionKernel forThisJvm() {
+        // The vector class is touched only on this branch: it cannot load without the module.
+        return VectorSupport.useVectorKernels() ? VectorAttentionKernel.create() : new ScalarAttentionKernel();
+    }
+}

@@ -1,0 +1,281 @@
+package dev.pflash.runtime.backend.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pflash.runtime.backend.AttentionShape;
+import dev.pflash.runtime.backend.BlockMask;
+import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.ElementType;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The attention kernels: the vector kernel against the scalar one and both against a double
+ * precision reference, for odd head dims (tails shorter than a vector), GQA ratios 1, 2 and 4,
+ * chunks on both sides of the prefill/decode switch, caches longer than a softmax segment, f32
+ * and f16 storage; bit identity across chunkings; block-sparse with every block selected equal to
+ * dense. Tolerance vector vs scalar and vs the reference: 2e-5 absolute on outputs of magnitude
+ * about 1 (the kernels sum dot products in different orders, a few float roundings apart).
+ */
+class CpuAttentionTest {
+    private static final double TOLERANCE = 2e-5;
+    private static final AttentionKernel SCALAR = new ScalarAttentionKernel();
+    private static final AttentionKernel VECTOR = VectorAttentionKernel.create();
+    private static CpuThreadPool pool;
+    private static final ThreadLocal<AttentionScratch> SCRATCH = ThreadLocal.withInitial(AttentionScratch::new);
+
+    @BeforeAll
+    static void startPool() {
+        pool = new CpuThreadPool(3);
+    }
+
+    @AfterAll
+    static void stopPool() {
+        pool.close();
+    }
+
+    @ParameterizedTest(name = "heads {0}/{1}, dim {2}, {3} tokens after {4}, {5}")
+    @CsvSource({
+        "4, 4, 7, 1, 0, F32", "4, 2, 24, 5, 30, F32", "8, 2, 64, 40, 0, F32", "4, 1, 67, 17, 70, F16",
+        "2, 1, 128, 1, 2500, F16", "4, 2, 33, 3, 1100, F32", "4, 4, 16, 48, 1030, F16", "8, 4, 128, 16, 0, F16",
+        "6, 3, 9, 100, 0, F32"})
+    void vectorAndScalarKernelsAgreeWithTheReference(int heads, int kvHeads, int dim, int tokens, int first,
+            ElementType type) {
+        AttentionShape shape = new AttentionShape(heads, kvHeads, dim, (float) (1 / Math.sqrt(dim)));
+        Inputs in = Inputs.random(shape, tokens, first, type, 11 + dim);
+        float[] scalar = in.attend(SCALAR);
+        float[] vector = in.attend(VECTOR);
+        double[] reference = in.reference();
+        assertThat(maxDifference(vector, scalar)).as("vector vs scalar").isLessThanOrEqualTo(TOLERANCE);
+        assertThat(maxDifference(scalar, reference)).as("scalar vs reference").isLessThanOrEqualTo(TOLERANCE);
+        assertThat(maxDifference(vector, reference)).as("vector vs reference").isLessThanOrEqualTo(TOLERANCE);
+    }
+
+    /**
+     * Queries past two softmax segments, computed as one prefill chunk (tiles), in uneven chunks
+     * and one token at a time (split decode): the same bits every way, on each kernel and type.
+     */
+    @ParameterizedTest
+    @EnumSource(ElementType.class)
+    void chunkingDoesNotChangeABitOverALongCache(ElementType type) {
+        AttentionShape shape = new AttentionShape(4, 2, 40, 0.15f);
+        int first = 2 * CpuAttention.SEGMENT + 5;
+        int tokens = 45;
+        Inputs in = Inputs.random(shape, tokens, first, type, 5);
+        for (AttentionKernel kernel : List.of(SCALAR, VECTOR)) {
+            float[] whole = in.attend(kernel);
+            float[] steps = new float[whole.length];
+            int from = 0;
+            for (int size : new int[] {1, 3, 20, 1, 16, 4}) {
+                float[] part = in.attendPart(kernel, from, size);
+                System.arraycopy(part, 0, steps, from * shape.queryDim(), part.length);
+                from += size;
+            }
+            assertThat(from).isEqualTo(tokens);
+            assertThat(steps).as(kernel.toString()).containsExactly(whole);
+        }
+    }
+
+    /** f16 storage is only a way to hold the rounded values: the same bits as f32 storage of them. */
+    @Test
+    void f16StorageEqualsF32StorageOfTheRoundedValues() {
+        AttentionShape shape = new AttentionShape(4, 2, 24, 0.2f);
+        Inputs half = Inputs.random(shape, 20, 1200, ElementType.F16, 9);
+        Inputs rounded = half.asF32();
+        for (AttentionKernel kernel : List.of(SCALAR, VECTOR)) {
+            assertThat(half.attend(kernel)).as(kernel.toString()).containsExactly(rounded.attend(kernel));
+        }
+    }
+
+    @Test
+    void vectorHalfToFloatIsExactForEveryBitPattern() {
+        short[] all = new short[1 << 16];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = (short) i;
+        }
+        float[] scalar = new float[all.length];
+        float[] vector = new float[all.length];
+        SCALAR.halfToFloat(all, 0, scalar, 0, all.length);
+        // An odd start and length: the scalar tail after the last whole vector.
+        VECTOR.halfToFloat(all, 0, vector, 0, 3);
+        VECTOR.halfToFloat(all, 3, vector, 3, all.length - 3);
+        for (int i = 0; i < all.length; i++) {
+            assertThat(Float.floatToRawIntBits(vector[i])).as("f16 bits %04x", i)
+                    .isEqualTo(Float.floatToRawIntBits(scalar[i]));
+        }
+    }
+
+    /** The vector kernel's exp against Math.exp over the range softmax uses, within 3e-7 relative. */
+    @Test
+    void vectorExpIsCloseToMathExpAndZeroBelowTheFloatRange() {
+        float[] x = new float[4096];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = -90f * i / (x.length - 1);
+        }
+        x[1] = -0f;
+        x[2] = Float.NEGATIVE_INFINITY;
+        float[] e = new float[x.length];
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        for (int i = 0; i < x.length; i += lanes) {
+            VectorAttentionKernel.exp(jdk.incubator.vector.FloatVector.fromArray(
+                    jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, x, i)).intoArray(e, i);
+        }
+        assertThat(e[0]).isEqualTo(1f);
+        assertThat(e[1]).isEqualTo(1f);
+        assertThat(e[2]).isZero();
+        for (int i = 3; i < x.length; i++) {
+            double expected = Math.exp(x[i]);
+            if (x[i] < -87.3f) {
+                assertThat(e[i]).as("exp(%s)", x[i]).isZero();
+            } else {
+                assertThat(Math.abs(e[i] - expected) / expected).as("exp(%s)", x[i]).isLessThanOrEqualTo(3e-7);
+            }
+        }
+    }
+
+    /** Blocks a multiple of the key step: every block selected is dense attention to the last bit. */
+    @ParameterizedTest
+    @CsvSource({"64, F32", "128, F16", "32, F32"})
+    void blockSparseWithEveryBlockSelectedIsDense(int blockTokens, ElementType type) {
+        AttentionShape shape = new AttentionShape(4, 2, 24, 0.2f);
+        int first = 2 * blockTokens;
+        int tokens = 3 * blockTokens + 5;
+        Inputs in = Inputs.random(shape, tokens, first, type, 21);
+        int queryBlocks = (tokens + blockTokens - 1) / blockTokens;
+        BlockMask all = BlockMask.dense(blockTokens, shape.heads(), first / blockTokens, queryBlocks);
+        for (AttentionKernel kernel : List.of(SCALAR, VECTOR)) {
+            float[] dense = in.attend(kernel);
+            float[] sparse = in.attendSparse(kernel, all);
+            if (blockTokens % CpuAttention.KEY_STEP == 0) {
+                assertThat(sparse).as(kernel.toString()).containsExactly(dense);
+            } else {
+                assertThat(maxDifference(sparse, dense)).as(kernel.toString()).isLessThanOrEqualTo(TOLERANCE);
+            }
+        }
+    }
+
+    private static double maxDifference(float[] a, float[] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+
+    private static double maxDifference(float[] a, double[] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+
+    /** Queries of {@code tokens} tokens at cache rows {@code first ..}, over a cache of random keys and values. */
+    private record Inputs(AttentionShape shape, int tokens, int first, float[] q, DeviceBuffer keys,
+            DeviceBuffer values) {
+        static Inputs random(AttentionShape shape, int tokens, int first, ElementType type, long seed) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int rows = first + tokens;
+            float[] q = new float[tokens * shape.queryDim()];
+            float[] k = new float[rows * shape.kvDim()];
+            float[] v = new float[rows * shape.kvDim()];
+            // Queries and keys of a few units give peaked softmaxes, as trained models have.
+            fill(q, rnd, 2);
+            fill(k, rnd, 2);
+            fill(v, rnd, 1);
+            return new Inputs(shape, tokens, first, q, buffer(k, type), buffer(v, type));
+        }
+
+        private static void fill(float[] a, SplittableRandom rnd, double range) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) ((rnd.nextDouble() * 2 - 1) * range);
+            }
+        }
+
+        private static DeviceBuffer buffer(float[] values, ElementType type) {
+            if (type == ElementType.F32) {
+                return new CpuBuffer(values, 0, values.length);
+            }
+            short[] h = new short[values.length];
+            HalfFloats.encode(values, 0, h, 0, values.length);
+            return new CpuHalfBuffer(h, 0, h.length);
+        }
+
+        Inputs asF32() {
+            return new Inputs(shape, tokens, first, q, new CpuBuffer(floats(keys), 0, keys.size()),
+                    new CpuBuffer(floats(values), 0, values.size()));
+        }
+
+        float[] attend(AttentionKernel kernel) {
+            return attendPart(kernel, 0, tokens);
+        }
+
+        /** Queries {@code from .. from + count - 1} alone, over the cache up to the last of them. */
+        float[] attendPart(AttentionKernel kernel, int from, int count) {
+            float[] out = new float[count * shape.queryDim()];
+            CpuAttention.run(pool, SCRATCH, kernel, q, from * shape.queryDim(), KvRows.of(keys, shape.kvDim()),
+                    KvRows.of(values, shape.kvDim()), count, first + from, shape, out, 0);
+            return out;
+        }
+
+        float[] attendSparse(AttentionKernel kernel, BlockMask mask) {
+            float[] out = new float[tokens * shape.queryDim()];
+            CpuBlockSparseAttention.run(pool, SCRATCH, kernel, q, 0, KvRows.of(keys, shape.kvDim()),
+                    KvRows.of(values, shape.kvDim()), tokens, first, shape, mask, out, 0);
+            return out;
+        }
+
+        /** Softmax attention in double precision over the stored (possibly f16-rounded) keys and values. */
+        double[] reference() {
+            float[] k = floats(keys);
+            float[] v = floats(values);
+            int dim = shape.headDim();
+            double[] out = new double[tokens * shape.queryDim()];
+            for (int t = 0; t < tokens; t++) {
+                int visible = first + t + 1;
+                for (int h = 0; h < shape.heads(); h++) {
+                    int qo = t * shape.queryDim() + h * dim;
+                    int kvo = (h / shape.groupSize()) * dim;
+                    double[] s = new double[visible];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < visible; j++) {
+                        double dot = 0;
+                        for (int d = 0; d < dim; d++) {
+                            dot += (double) q[qo + d] * k[j * shape.kvDim() + kvo + d];
+                        }
+                        s[j] = dot * shape.scale();
+                        max = Math.max(max, s[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < visible; j++) {
+                        s[j] = Math.exp(s[j] - max);
+                        sum += s[j];
+                    }
+                    for (int j = 0; j < visible; j++) {
+                        for (int d = 0; d < dim; d++) {
+                            out[qo + d] += s[j] / sum * v[j * shape.kvDim() + kvo + d];
+                        }
+                    }
+                }
+            }
+            return out;
+        }
+
+        private static float[] floats(DeviceBuffer b) {
+            float[] f = new float[b.size()];
+            if (b instanceof CpuHalfBuffer h) {
+                HalfFloats.decode(h.data, h.offset, f, 0, h.size());
+            } else {
+                CpuBuffer c = (CpuBuffer) b;
+                System.arraycopy(c.data, c.offset, f, 0, c.size());
+            }
+            return f;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.pflash.runtime.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pflash.runtime.backend.ElementType;
+import dev.pflash.runtime.backend.cpu.CpuBackend;
+import dev.pflash.runtime.gguf.GgmlType;
+import dev.pflash.runtime.gguf.ModelFile;
+import dev.pflash.runtime.models.ModelSources;
+import dev.pflash.runtime.sampling.Sampler;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A KV cache in f16 against one in f32, whole model: prompt logits within {@value #TOLERANCE} of
+ * the largest logit's magnitude (f16 keeps 11 significant bits of each key and value; attention
+ * averages the rounding away), and greedy decoding picks the same tokens, on the test models and
+ * the demo models.
+ */
+class KvCacheTypeParityTest {
+    /** Largest |logit(f16) - logit(f32)|, relative to the largest |logit(f32)|. */
+    private static final double TOLERANCE = 1e-2;
+    private static final int PROMPT = 70;
+    private static final int GENERATED = 24;
+    private static CpuBackend backend;
+
+    @BeforeAll
+    static void startBackend() {
+        backend = new CpuBackend(2);
+    }
+
+    @AfterAll
+    static void stopBackend() {
+        backend.close();
+    }
+
+    static Stream<Arguments> models() {
+        return Stream.of(
+                Arguments.of("tiny-qwen3", TinyModel.of(TinyModel.QWEN3, 31).file),
+                Arguments.of("tiny-qwen3 q8_0", TinyModel.of(TinyModel.QWEN3, 32, GgmlType.Q8_0).file),
+                Arguments.of("tiny-llama", TinyModel.of(TinyModel.LLAMA, 34).file),
+                Arguments.of("tiny-qwen2", TinyModel.of(TinyModel.QWEN2, 33).file),
+                Arguments.of("demo-target", ModelSources.open("../sample-data/models/demo-target.gguf")),
+                Arguments.of("demo-drafter", ModelSources.open("../sample-data/models/demo-drafter.gguf")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void f16CacheGivesCloseLogitsAndTheSameGreedyTokens(String name, ModelFile file) {
+        try (file; Transformer t = Transformer.load(file, backend)) {
+            int[] prompt = randomTokens(PROMPT, t.config().vocabSize());
+            float[] f32 = t.forward(t.newCache(ElementType.F32), prompt, 0, LogitsMode.ALL);
+            float[] f16 = t.forward(t.newCache(ElementType.F16), prompt, 0, LogitsMode.ALL);
+            double scale = 0;
+            double diff = 0;
+            for (int i = 0; i < f32.length; i++) {
+                scale = Math.max(scale, Math.abs(f32[i]));
+                diff = Math.max(diff, Math.abs(f16[i] - f32[i]));
+            }
+            assertThat(diff / scale).as("max |f16 - f32| / max |logit|").isLessThanOrEqualTo(TOLERANCE);
+            assertThat(diff).as("f16 storage rounds: logits move a little").isPositive();
+            assertThat(greedy(t, ElementType.F16, prompt)).containsExactly(greedy(t, ElementType.F32, prompt));
+        }
+    }
+
+    private static int[] greedy(Transformer t, ElementType type, int[] prompt) {
+        KvCache cache = t.newCache(type);
+        float[] logits = t.prefill(cache, prompt);
+        int[] out = new int[GENERATED];
+        for (int i = 0; i < GENERATED; i++) {
+            out[i] = Sampler.argmax(logits);
+            logits = t.forward(cache, new int[] {out[i]}, prompt.length + i, LogitsMode.LAST);
+        }
+        return out;
+    }
+
+    private static int[] randomTokens(int n, int vocab) {
+        SplittableRandom rnd = new SplittableRandom(41);
+        int[] t = new int[n];
+        Arrays.setAll(t, i -> rnd.nextInt(vocab));
+        return t;
+    }
+}
