@@ -121,19 +121,45 @@ extern "C" __global__ void rms_norm_gated(const float* x, const float* __restric
     }
 }
 
+// One token's inputs to the delta rule as one lane of a warp sees them: its rows of k and q, the
+// value of its warp's column, the log-decay and beta.
+struct DeltaToken {
+    float k[DELTA_ROWS];
+    float q[DELTA_ROWS];
+    float v;
+    float g;
+    float beta;
+};
+
+__device__ __forceinline__ void load_delta_token(DeltaToken& in, const float* __restrict__ row, int lane, int keyDim,
+                                                 int queryColumn, int keyColumn, int valueColumn,
+                                                 const float* __restrict__ g, const float* __restrict__ beta) {
+#pragma unroll
+    for (int i = 0; i < DELTA_ROWS; i++) {
+        int a = lane + i * WARP_SIZE;
+        in.k[i] = a < keyDim ? row[keyColumn + a] : 0.f;
+        in.q[i] = a < keyDim ? row[queryColumn + a] : 0.f;
+    }
+    in.v = row[valueColumn];
+    in.g = *g;
+    in.beta = *beta;
+}
+
 // The gated delta rule, token by token, for every token of the call (decode and prefill alike).
 // Columns of a value head's state S (keyDim x valueDim) evolve independently:
 //   delta_b = beta (v_b - sum_a alpha S_ab k_a);  S_ab <- alpha S_ab + k_a delta_b;  o_b = sum_a S_ab q_a
 // so one warp owns one column b of one head (grid: valueHeads x valueDim / HYBRID_WARPS), holds it in
 // registers across all tokens, and reduces over a with shuffles; S is read and written once per call.
-// q and k (of key head h mod keyHeads) are L2-normalized here, q also scaled by 1/sqrt(keyDim).
+// The next token's inputs are loaded while the current one is reduced, so a step waits on shuffles
+// rather than on memory. q and k (of key head h mod keyHeads) are L2-normalized here, q also
+// scaled by 1/sqrt(keyDim).
 extern "C" __global__ void delta_net(const float* __restrict__ qkv, const float* __restrict__ g,
                                      const float* __restrict__ beta, int tokens, int keyHeads, int valueHeads,
                                      int keyDim, int valueDim, float eps, float* state, float* __restrict__ out) {
     int lane = threadIdx.x % WARP_SIZE;
     int h = blockIdx.x;
     int b = blockIdx.y * HYBRID_WARPS + threadIdx.x / WARP_SIZE;
-    if (b >= valueDim) {
+    if (b >= valueDim || tokens <= 0) {
         return;
     }
     int keyWidth = keyHeads * keyDim;
@@ -149,38 +175,38 @@ extern "C" __global__ void delta_net(const float* __restrict__ qkv, const float*
         int a = lane + i * WARP_SIZE;
         column[i] = a < keyDim ? s[(long long) a * valueDim] : 0.f;
     }
+    DeltaToken next;
+    load_delta_token(next, qkv, lane, keyDim, queryColumn, keyColumn, valueColumn, g + h, beta + h);
     for (int t = 0; t < tokens; t++) {
-        const float* row = qkv + (long long) t * channels;
-        float k[DELTA_ROWS];
-        float q[DELTA_ROWS];
+        DeltaToken in = next;
+        if (t + 1 < tokens) {
+            long long n = t + 1;
+            load_delta_token(next, qkv + n * channels, lane, keyDim, queryColumn, keyColumn, valueColumn,
+                             g + n * valueHeads + h, beta + n * valueHeads + h);
+        }
         float kk = 0.f;
         float qq = 0.f;
 #pragma unroll
         for (int i = 0; i < DELTA_ROWS; i++) {
-            int a = lane + i * WARP_SIZE;
-            k[i] = a < keyDim ? row[keyColumn + a] : 0.f;
-            q[i] = a < keyDim ? row[queryColumn + a] : 0.f;
-            kk = fmaf(k[i], k[i], kk);
-            qq = fmaf(q[i], q[i], qq);
+            kk = fmaf(in.k[i], in.k[i], kk);
+            qq = fmaf(in.q[i], in.q[i], qq);
         }
         float keyScale = 1.f / fmaxf(sqrtf(warp_sum(kk)), eps);
         float qScale = queryScale / fmaxf(sqrtf(warp_sum(qq)), eps);
-        float alpha = expf(g[(long long) t * valueHeads + h]);
-        float bt = beta[(long long) t * valueHeads + h];
-        float v = row[valueColumn];
+        float alpha = expf(in.g);
         float projected = 0.f;
 #pragma unroll
         for (int i = 0; i < DELTA_ROWS; i++) {
-            k[i] *= keyScale;
+            in.k[i] *= keyScale;
             column[i] *= alpha;
-            projected = fmaf(column[i], k[i], projected);
+            projected = fmaf(column[i], in.k[i], projected);
         }
-        float delta = bt * (v - warp_sum(projected));
+        float delta = in.beta * (in.v - warp_sum(projected));
         float o = 0.f;
 #pragma unroll
         for (int i = 0; i < DELTA_ROWS; i++) {
-            column[i] = fmaf(k[i], delta, column[i]);
-            o = fmaf(column[i], q[i] * qScale, o);
+            column[i] = fmaf(in.k[i], delta, column[i]);
+            o = fmaf(column[i], in.q[i] * qScale, o);
         }
         o = warp_sum(o);
         if (lane == 0) {
