@@ -14,8 +14,8 @@ import dev.pflash.runtime.backend.DeviceBuffer;
  * The delta rule runs token by token for prefill as for decode: one warp per column of a value
  * head's state, the column in registers for the whole call, so a chunk costs one pass over the
  * state plus a serial step of two dependent warp reductions per token, the next token's inputs
- * loaded meanwhile (not the chunked WY form the CPU uses
- * for prefill; both equal the recurrence within float rounding). Holds nothing of its own.
+ * loaded meanwhile. This is not the chunked WY form the CPU uses for prefill; both equal the
+ * recurrence within float rounding. Holds nothing of its own.
  */
 final class CudaHybridOps {
     private static final int BLOCK = 256;
