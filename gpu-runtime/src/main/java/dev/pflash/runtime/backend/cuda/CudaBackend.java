@@ -2,6 +2,7 @@ package dev.pflash.runtime.backend.cuda;
 
 import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.Backend;
+import dev.pflash.runtime.backend.DeltaNetShape;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.RopeStyle;
@@ -78,6 +79,7 @@ public final class CudaBackend implements Backend {
     private final CudaMemory memory;
     private final CudaScratch scratch;
     private final CudaPflashOps pflash;
+    private final CudaHybridOps hybrid;
     private final Map<RotaryEmbedding, CUdeviceptr> ropeFrequencies = new IdentityHashMap<>();
     private final Map<RotaryEmbedding, Long> ropeBytes = new IdentityHashMap<>();
     private int[] uploadedPositions;
@@ -95,6 +97,7 @@ public final class CudaBackend implements Backend {
         this.memory = new CudaMemory(context.info());
         this.scratch = new CudaScratch(context, memory);
         this.pflash = new CudaPflashOps(this);
+        this.hybrid = new CudaHybridOps(this);
     }
 
     /**
@@ -443,6 +446,47 @@ public final class CudaBackend implements Backend {
             kernels.get("attention_combine").launch(stream(), pairs, 1, roundUp(Math.min(shape.headDim(), 256), 32),
                     partial, splits, shape.heads(), shape.headDim(), out.pointer());
         }
+    }
+
+    // ---- ops of the qwen35 hybrid layers, in CudaHybridOps
+
+    @Override
+    public void split(DeviceBuffer packed, int rows, int first, int second, DeviceBuffer a, DeviceBuffer b) {
+        hybrid.split(packed, rows, first, second, a, b);
+    }
+
+    @Override
+    public void sigmoidMul(DeviceBuffer x, DeviceBuffer gate, int n) {
+        hybrid.sigmoidMul(x, gate, n);
+    }
+
+    @Override
+    public void causalConvSilu(DeviceBuffer x, int tokens, int channels, DeviceBuffer weight, int kernel,
+            DeviceBuffer state, DeviceBuffer out) {
+        hybrid.causalConvSilu(x, tokens, channels, weight, kernel, state, out);
+    }
+
+    @Override
+    public void deltaNetGates(DeviceBuffer alpha, DeviceBuffer beta, DeviceBuffer dtBias, DeviceBuffer a, int tokens,
+            int heads) {
+        hybrid.deltaNetGates(alpha, beta, dtBias, a, tokens, heads);
+    }
+
+    @Override
+    public void deltaNet(DeviceBuffer qkv, DeviceBuffer g, DeviceBuffer beta, int tokens, DeltaNetShape shape,
+            DeviceBuffer state, DeviceBuffer out) {
+        hybrid.deltaNet(qkv, g, beta, tokens, shape, state, out);
+    }
+
+    @Override
+    public void rmsNormGated(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer z, int rows, int dim, float eps,
+            DeviceBuffer out) {
+        hybrid.rmsNormGated(x, weight, z, rows, dim, eps, out);
+    }
+
+    @Override
+    public boolean runsHybridLayers() {
+        return true;
     }
 
     /** Waits until every queued op has run; reports a failure of any of them. */

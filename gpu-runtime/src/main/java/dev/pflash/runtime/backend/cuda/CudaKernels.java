@@ -78,6 +78,8 @@ final class CudaKernels implements AutoCloseable {
             case "pflash" -> List.of("block_mean_keys", "block_scores_d64", "block_scores_d128", "block_scores_any",
                     "select_blocks", "sparse_flash_attention_d64", "sparse_flash_attention_d128", "sparse_attention_rows",
                     "tail_logits", "tail_softmax_stats", "tail_probability_max", "average_pool", "chunk_means");
+            case "deltanet" -> List.of("split_rows", "sigmoid_mul", "causal_conv_silu", "conv_state_update",
+                    "delta_net_gates", "rms_norm_gated", "delta_net");
             default -> throw new IllegalArgumentException("unknown PTX module " + module);
         };
     }

@@ -23,7 +23,8 @@ public final class PtxModules {
     public static final String DIR_PROPERTY = "pflash.cuda.ptx";
     public static final String DIR_ENV = "PFLASH_CUDA_PTX";
     /** Module names: the kernel files of src/main/cuda without ".cu". */
-    public static final List<String> NAMES = List.of("dequant", "matmul", "norm_rope", "attention", "pflash");
+    public static final List<String> NAMES = List.of("dequant", "matmul", "norm_rope", "attention", "pflash",
+            "deltanet");
 
     private static final Pattern VERSION = Pattern.compile("(?m)^\\.version\\s+(\\d+)\\.(\\d+)\\s*$");
 

@@ -27,7 +27,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * matrix-multiply and attention inputs of the CPU backend to f16 the way these kernels do gave
  * relative L2 errors of 1.1e-3 (demo model, 4 layers) and 2.5e-3 prefill / 3.3e-3 decode
  * (synthetic Qwen3-0.6B Q4_K_M, 28 layers); the bound leaves room for the rest (f16
- * probabilities in attention, fast exponentials, summation order).
+ * probabilities in attention, fast exponentials, summation order). The hybrid
+ * {@code qwen35-small} runs its DeltaNet layers in f32 (the delta rule token by token on the GPU,
+ * in chunks on the CPU) and is held to the same bound; that bound is not yet measured for it on a GPU.
  */
 @Tag(GpuTests.TAG)
 class CudaModelParityTest {
@@ -62,7 +64,8 @@ class CudaModelParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"../sample-data/models/demo-target.gguf", "synthetic:qwen3-0.6b?type=Q4_K_M"})
+    @ValueSource(strings = {"../sample-data/models/demo-target.gguf", "synthetic:qwen3-0.6b?type=Q4_K_M",
+        "synthetic:qwen35-small?ctx=512"})
     void prefillAndDecodeLogitsMatchTheCpu(String model) {
         try (ModelFile file = ModelSources.open(model);
                 Transformer onCpu = Transformer.load(file, cpu);

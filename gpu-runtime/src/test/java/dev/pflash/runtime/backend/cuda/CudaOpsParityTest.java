@@ -407,7 +407,7 @@ class CudaOpsParityTest {
         }
     }
 
-    private static void assertClose(float[] expected, float[] got, float tolerance) {
+    static void assertClose(float[] expected, float[] got, float tolerance) {
         assertThat(got).hasSameSizeAs(expected);
         for (int i = 0; i < expected.length; i++) {
             assertThat(got[i]).as("element %d", i).isCloseTo(expected[i], offset(tolerance));
