@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.GgufException;
 import dev.pflash.runtime.gguf.GgufFile;
@@ -54,7 +55,7 @@ class HybridTransformerTest {
             assertThat(List.of(c.layerKind(0), c.layerKind(1), c.layerKind(2), c.layerKind(3))).containsExactly(
                     LayerKind.DELTA_NET, LayerKind.GATED_ATTENTION, LayerKind.DELTA_NET, LayerKind.GATED_ATTENTION);
             assertThat(c.ropeDims()).isEqualTo(8);
-            assertThat(c.kvBytesPerToken(dev.pflash.runtime.backend.ElementType.F32)).isEqualTo(2L * 2 * 32 * Float.BYTES);
+            assertThat(c.kvBytesPerToken(ElementType.F32)).isEqualTo(2L * 2 * 32 * Float.BYTES);
             assertThat(t.weights().block(0)).isInstanceOf(DeltaNetWeights.class);
             assertThat(t.weights().block(1)).isInstanceOf(LayerWeights.class);
             try (KvCache cache = t.newCache()) {
@@ -69,7 +70,9 @@ class HybridTransformerTest {
     void matchesTheNaiveReference() {
         int[] tokens = TinyHybridModel.randomTokens(70, 1);
         double[][] expected = new NaiveHybrid(model).logits(tokens);
-        try (Transformer t = load(model.write(dir.resolve("naive.gguf")), 512); KvCache cache = t.newCache()) {
+        // An f32 cache: the reference keeps keys and values in full precision.
+        try (Transformer t = load(model.write(dir.resolve("naive.gguf")), 512);
+                KvCache cache = t.newCache(ElementType.F32)) {
             float[] logits = t.forward(cache, tokens, 0, LogitsMode.ALL);
             for (int i = 0; i < tokens.length; i++) {
                 for (int v = 0; v < VOCAB; v++) {
@@ -84,8 +87,11 @@ class HybridTransformerTest {
     void oneChunkStepsAndSmallChunksAgree() {
         int[] tokens = TinyHybridModel.randomTokens(150, 2);
         Path file = model.write(dir.resolve("chunks.gguf"));
+        // f32 caches: the recurrent and chunked delta rule differ in the last bits, and rounding keys
+        // to f16 would magnify that into differences of an f16 step.
         try (Transformer whole = load(file, 512); Transformer small = load(file, 13);
-                KvCache a = whole.newCache(); KvCache b = small.newCache(); KvCache c = whole.newCache()) {
+                KvCache a = whole.newCache(ElementType.F32); KvCache b = small.newCache(ElementType.F32);
+                KvCache c = whole.newCache(ElementType.F32)) {
             float[] once = whole.forward(a, tokens, 0, LogitsMode.ALL);
             float[] chunked = small.forward(b, tokens, 0, LogitsMode.ALL);
             float[] steps = new float[tokens.length * VOCAB];
