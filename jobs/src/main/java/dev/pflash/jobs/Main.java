@@ -34,6 +34,8 @@ public final class Main {
                 return BenchTtftCommand.execute(rest, out, err);
             case "bench-prefix":
                 return PrefixBenchCommand.execute(rest, out, err);
+            case "make-corpus":
+                return MakeCorpusCommand.execute(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -57,6 +59,7 @@ public final class Main {
         out.println("  niah        needle-in-a-haystack cases, dense against PFlash: needle kept, value retrieved, TTFT");
         out.println("  bench-ttft  time to first token, dense against PFlash, at several prompt lengths");
         out.println("  bench-prefix prefill saved by shared-prefix KV reuse: cache off and on, batched, labels");
+        out.println("  make-corpus write a generated corpus in every format, with bad files of every kind");
         out.println();
         out.println("'java -jar pflash.jar <command> --help' lists a command's options.");
     }

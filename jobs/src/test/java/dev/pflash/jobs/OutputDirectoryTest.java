@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 class OutputDirectoryTest {
     @Test
     void aFreshDirectoryIsFine(@TempDir Path dir) {
-        OutputDirectory.prepare(new OutputLayout(dir.resolve("new").toString(), 1, "SNAPPY"), false);
+        OutputDirectory.prepare(new OutputLayout(dir.resolve("new").toString(), 1, "SNAPPY"), false, false);
 
         assertThat(dir.resolve("new")).doesNotExist();
     }
@@ -37,12 +37,12 @@ class OutputDirectoryTest {
         Files.writeString(dir.resolve("notes.txt"), "mine");
         OutputLayout layout = new OutputLayout(dir.toString(), 1, "SNAPPY");
 
-        assertThatThrownBy(() -> OutputDirectory.prepare(layout, false))
+        assertThatThrownBy(() -> OutputDirectory.prepare(layout, false, false))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("--output=" + dir + " already holds 2 files of an earlier run")
                 .hasMessageEndingWith("choose another --output or pass --overwrite=true to replace them");
 
-        OutputDirectory.prepare(layout, true);
+        OutputDirectory.prepare(layout, true, false);
 
         assertThat(dir.resolve("results/results-00000-of-00001.parquet")).doesNotExist();
         assertThat(dir.resolve("manifest.json")).doesNotExist();
