@@ -113,7 +113,7 @@ public interface DocumentJobOptions extends EngineOptions {
 
     void setExtractTimeoutSeconds(int value);
 
-    @Description("Parquet files per table; 0 lets the runner decide")
+    @Description("Pieces of each table written at a time, each by one writer (0 counts as 1)")
     @Default.Integer(1)
     int getShards();
 

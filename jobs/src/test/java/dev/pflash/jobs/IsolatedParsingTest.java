@@ -27,7 +27,7 @@ class IsolatedParsingTest {
             "--max-new-tokens=2",
             "--parser-processes=2",
             "--parser-heap-mb=128",
-            "--extract-timeout-seconds=10"
+            "--extract-timeout-seconds=20"
         }));
 
         assertThat(run.totals().documentsOk()).isEqualTo(6);
@@ -35,7 +35,7 @@ class IsolatedParsingTest {
                 .containsExactlyInAnyOrderElementsOf(files.subList(0, 6).stream().map(Path::toString).toList());
         List<GenericRecord> errors = OutputRows.rows(out.resolve("errors"));
         assertThat(errors).hasSize(3).extracting(e -> e.get("stage").toString()).containsOnly("extract");
-        assertThat(message(errors, "hangs-parser")).contains("time limit of 10000 ms");
+        assertThat(message(errors, "hangs-parser")).contains("time limit of 20000 ms");
         assertThat(message(errors, "heap-bomb")).contains("ran out of its 128 MiB heap");
         assertThat(message(errors, "empty")).contains("the file is empty");
     }

@@ -49,8 +49,8 @@ enum BadFile {
      */
     HANG("hangs-parser", "pdf", true),
     /**
-     * A PDF whose page content (Flate, under 1 MB) opens an array and fills it with 8 Ki strings of
-     * 64 KiB each: PDFBox builds the whole array in memory, 512 MiB and more of heap.
+     * A PDF whose page content (Flate, under 1 MB) is one string of 512 MiB, which PDFBox reads
+     * into memory whole (in a buffer that doubles as it grows).
      */
     HEAP_BOMB("heap-bomb", "pdf", true);
 
@@ -113,7 +113,7 @@ enum BadFile {
             case HANG:
                 return nestedForms();
             case HEAP_BOMB:
-                return unclosedArray(8 << 10);
+                return hugeString(512 << 20);
             default:
                 throw new IllegalStateException("no writer for " + this);
         }
@@ -191,17 +191,19 @@ enum BadFile {
         return form;
     }
 
-    private static byte[] unclosedArray(int strings) throws IOException {
+    private static byte[] hugeString(int length) throws IOException {
         try (PDDocument pdf = new PDDocument(); ByteArrayOutputStream out = new ByteArrayOutputStream()) {
             pdf.setDocumentId(0L);
             PDPage page = new PDPage();
             PDStream content = new PDStream(pdf);
             try (OutputStream stream = content.createOutputStream(COSName.FLATE_DECODE)) {
-                stream.write('[');
-                byte[] string = ("(" + "a".repeat(64 << 10) + ") ").getBytes(StandardCharsets.US_ASCII);
-                for (int i = 0; i < strings; i++) {
-                    stream.write(string);
+                stream.write('(');
+                byte[] block = new byte[1 << 20];
+                Arrays.fill(block, (byte) 'a');
+                for (int written = 0; written < length; written += block.length) {
+                    stream.write(block);
                 }
+                stream.write(") Tj\n".getBytes(StandardCharsets.US_ASCII));
             }
             page.setContents(content);
             pdf.addPage(page);
