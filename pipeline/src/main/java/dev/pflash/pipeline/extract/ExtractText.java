@@ -84,7 +84,7 @@ public final class ExtractText extends PTransform<PCollection<FileIO.ReadableFil
                 document = limits.parserProcesses() > 0 ? extractInProcess(uri, file) : extractHere(uri, file);
             } catch (ExtractionException e) {
                 failed.inc();
-                out.get(ERRORS).output(ExtractionError.of(e, sha256(file)));
+                out.get(ERRORS).output(ExtractionError.of(e, FileHashes.sha256(file)));
                 return;
             }
             extracted.inc();
@@ -131,17 +131,6 @@ public final class ExtractText extends PTransform<PCollection<FileIO.ReadableFil
                 } catch (IOException e) {
                     // a leftover in the temporary folder is harmless
                 }
-            }
-        }
-
-        /** The file's SHA-256, for the error row of a file whose parse failed; null when it cannot be read. */
-        private static String sha256(FileIO.ReadableFile file) {
-            try (InputStream raw = Channels.newInputStream(file.open())) {
-                HashingInputStream content = new HashingInputStream(raw);
-                content.drain();
-                return content.sha256Hex();
-            } catch (IOException e) {
-                return null;
             }
         }
     }
