@@ -26,6 +26,9 @@ public final class MakeCorpusCommand {
         MakeCorpusOptions options;
         try {
             options = CommandOptions.parse(args, MakeCorpusOptions.class);
+            if (options.getOutput() == null || options.getOutput().isBlank()) {
+                throw new IllegalArgumentException("--output=<dir> is required: the folder to write the corpus to");
+            }
             corpus = new MakeCorpus(options.getDocs(), options.getBadFraction(), options.getLongFraction(),
                     options.getSeed());
         } catch (IllegalArgumentException e) {
