@@ -5,7 +5,7 @@ import dev.pflash.pipeline.ClassifyConfig;
 import dev.pflash.pipeline.ClassifyPipeline;
 import dev.pflash.pipeline.classify.ClassifyTemplate;
 import dev.pflash.pipeline.classify.LabelSet;
-import dev.pflash.pipeline.output.RunTotals;
+import dev.pflash.pipeline.generate.ModelIdentity;
 import dev.pflash.pipeline.prompt.PromptTemplate;
 import dev.pflash.runtime.engine.EngineInfo;
 import dev.pflash.schemas.ClassifyResult;
@@ -16,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Map;
+import org.apache.beam.sdk.metrics.MetricResults;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,10 +66,17 @@ public final class ClassifyJob {
         LOG.info("Run {}: classifying {} files matched by {} into {} against {} labels", config.runId(),
                 input.files(), input.describe(), input.layout().directory(), config.labels().names().size());
         EngineInfo info = DocumentJobs.describeEngine(config.engine(), config.opener());
-        RunTotals totals = DocumentJobs.runPipeline(options, "Classify", new ClassifyPipeline(config), input.files(),
-                started, DocumentJobs.LOG_PROGRESS);
+        input = DocumentJobs.settle(options, input, "classify", ModelIdentity.of(info), Map.of(
+                "template", config.template(), "labels", config.labels().names(),
+                "systemPrompt", String.valueOf(config.engine().systemPrompt()),
+                "compression", config.engine().compression(), "maxChars", config.limits().maxChars()));
+        config = new ClassifyConfig(config.runId(), config.input(), config.limits(), config.labels(), config.template(),
+                config.engine(), config.opener(), config.batchTokens(), input.layout(), input.done());
+        DocumentJobs.started("classify", options, ClassifyOptions.class, input, info, started);
+        MetricResults metrics = DocumentJobs.runPipeline(options, "Classify", new ClassifyPipeline(config),
+                input.files(), started, DocumentJobs.LOG_PROGRESS);
         return DocumentJobs.finish("classify", options, ClassifyOptions.class, input, ClassifyResult.getClassSchema(),
-                info, totals, started);
+                info, metrics, started);
     }
 
     private static PromptTemplate template(ClassifyOptions options, LabelSet labels) {

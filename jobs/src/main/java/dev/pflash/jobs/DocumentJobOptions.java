@@ -1,6 +1,7 @@
 package dev.pflash.jobs;
 
 import dev.pflash.pipeline.extract.ExtractionLimits;
+import dev.pflash.pipeline.output.OutputLayout;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -46,6 +47,42 @@ public interface DocumentJobOptions extends EngineOptions {
 
     void setOverwrite(boolean value);
 
+    @Description("Rerun into an --output that holds earlier runs: a file whose content (SHA-256) already has a result"
+            + " row, or a final error row (stage extract or prompt), for the same output-affecting settings (models and"
+            + " their hashes, template, generation and PFlash settings) is skipped; new, changed and renamed-then-changed"
+            + " files run. Rows go beside the earlier ones")
+    @Default.Boolean(false)
+    boolean getResume();
+
+    void setResume(boolean value);
+
+    @Description("Commit the tables in pieces of at most this many rows while the job runs (each piece a complete"
+            + " Parquet file, renamed into place)")
+    @Default.Integer(OutputLayout.DEFAULT_COMMIT_EVERY)
+    int getCommitEvery();
+
+    void setCommitEvery(int value);
+
+    @Description("Commit a piece, full or not, once its first row has waited this many seconds")
+    @Default.Integer(OutputLayout.DEFAULT_COMMIT_SECONDS)
+    int getCommitSeconds();
+
+    void setCommitSeconds(int value);
+
+    @Description("Parser processes per worker: each file is parsed in one of them, so that a file that hangs a parser"
+            + " or exhausts its heap is killed and becomes an error row; 0 parses in the worker's JVM (faster, but such"
+            + " a file can stall or end the job)")
+    @Default.Integer(2)
+    int getParserProcesses();
+
+    void setParserProcesses(int value);
+
+    @Description("Heap of each parser process, in MiB; a file whose parse needs more fails")
+    @Default.Integer(ExtractionLimits.DEFAULT_PARSER_HEAP_MB)
+    int getParserHeapMb();
+
+    void setParserHeapMb(int value);
+
     @Description("Prompt tokens per engine batch; prompts that share a prefix and a length bucket are batched")
     @Default.Long(16384)
     long getBatchTokens();
@@ -76,7 +113,7 @@ public interface DocumentJobOptions extends EngineOptions {
 
     void setExtractTimeoutSeconds(int value);
 
-    @Description("Parquet files per table; 0 lets the runner decide")
+    @Description("Pieces of each table written at a time, each by one writer (0 counts as 1)")
     @Default.Integer(1)
     int getShards();
 

@@ -10,6 +10,7 @@ import dev.pflash.pipeline.output.OutputLayout;
 import dev.pflash.pipeline.output.RunManifest;
 import dev.pflash.pipeline.output.RunMetrics;
 import dev.pflash.pipeline.output.RunTotals;
+import dev.pflash.pipeline.resume.DoneDocuments;
 import dev.pflash.runtime.engine.EngineConfig;
 import dev.pflash.runtime.engine.EngineInfo;
 import dev.pflash.runtime.gguf.GgufException;
@@ -17,8 +18,12 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -26,6 +31,7 @@ import java.util.function.Function;
 import org.apache.avro.Schema;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.metrics.MetricResults;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
@@ -55,10 +61,46 @@ final class DocumentJobs {
     static final Progress LOG_PROGRESS = (soFar, files, elapsed) ->
             LOG.info("Progress: {}", ProgressLine.of(soFar, files, elapsed));
 
-    /** The files a run reads, how many there are, and where its tables go (checked and prepared). */
-    record RunInput(List<String> patterns, long files, OutputLayout layout) {
+    /**
+     * The files a run reads, how many there are, where its tables go (checked and prepared), and,
+     * once the settings are known ({@link #settle}), the documents the output already holds for them.
+     */
+    record RunInput(List<String> patterns, long files, OutputLayout layout, DoneDocuments done) {
         String describe() {
             return String.join(",", patterns);
+        }
+    }
+
+    /**
+     * Stamps the layout with the SHA-256 of the settings that change the output ({@code job},
+     * the models and their hashes, and {@code settings}: template, generation, PFlash, limits)
+     * and, with {@code --resume}, loads what the output already holds for them.
+     */
+    static RunInput settle(DocumentJobOptions options, RunInput input, String job, ModelIdentity models,
+            Map<String, Object> settings) {
+        Map<String, Object> all = new TreeMap<>(settings);
+        all.put("job", job);
+        all.put("models", models.targetModel() + "@" + models.targetSha256() + " " + models.drafterModel() + "@"
+                + models.drafterSha256());
+        StringBuilder text = new StringBuilder();
+        all.forEach((name, value) -> text.append(name).append('=').append(value).append('\n'));
+        String sha = HexFormat.of().formatHex(sha256(text.toString().getBytes(StandardCharsets.UTF_8)));
+        OutputLayout before = input.layout();
+        OutputLayout layout = new OutputLayout(before.directory(), before.shards(), before.compression(),
+                before.commitEvery(), before.commitSeconds(), sha);
+        DoneDocuments done = options.getResume() ? DoneDocuments.load(layout, sha) : DoneDocuments.none();
+        if (options.getResume()) {
+            LOG.info("Resuming into {}: {} contents already have a result and {} a final error for settings {}",
+                    layout.directory(), done.withResult(), done.withError(), sha.substring(0, 12));
+        }
+        return new RunInput(input.patterns(), input.files(), layout, done);
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256", e);
         }
     }
 
@@ -116,9 +158,10 @@ final class DocumentJobs {
         if (files == 0) {
             throw new IllegalArgumentException("--input=" + String.join(",", patterns) + " matches no files");
         }
-        OutputLayout layout = new OutputLayout(output, options.getShards(), options.getCompression());
-        OutputDirectory.prepare(layout, options.getOverwrite());
-        return new RunInput(patterns, files, layout);
+        OutputLayout layout = new OutputLayout(output, options.getShards(), options.getCompression(),
+                options.getCommitEvery(), options.getCommitSeconds(), null);
+        OutputDirectory.prepare(layout, options.getOverwrite(), options.getResume());
+        return new RunInput(patterns, files, layout, DoneDocuments.none());
     }
 
     static ExtractionLimits limits(DocumentJobOptions options) {
@@ -127,7 +170,8 @@ final class DocumentJobs {
                     + options.getExtractTimeoutSeconds());
         }
         return new ExtractionLimits(options.getMaxChars(), options.getMaxNestingDepth(),
-                options.getMaxCompressionRatio(), Duration.ofSeconds(options.getExtractTimeoutSeconds()));
+                options.getMaxCompressionRatio(), Duration.ofSeconds(options.getExtractTimeoutSeconds()),
+                options.getParserProcesses(), options.getParserHeapMb());
     }
 
     /**
@@ -156,17 +200,29 @@ final class DocumentJobs {
         return info;
     }
 
-    /** Runs {@code job} on the options' runner, reporting progress, and returns the run's totals. */
-    static RunTotals runPipeline(DocumentJobOptions options, String name, PTransform<PBegin, PDone> job, long files,
-            Instant started, Progress progress) {
+    /**
+     * Writes the manifest of a run that has started (state {@code RUNNING}), so that the list of
+     * runs names it even if it is killed.
+     */
+    static <T extends DocumentJobOptions> void started(String job, T options, Class<? super T> type, RunInput input,
+            EngineInfo info, Instant started) {
+        new RunManifest(options.getRunId(), job, started, null, "RUNNING", input.describe(),
+                input.layout().directory(), input.files(), optionValues(options, type), ModelIdentity.of(info),
+                info.contextLength(), info.compressionCrossover(), new RunTotals(0, 0, Map.of(), 0, 0, null, null, 0, 0, 0, 0, 0),
+                input.layout().settingsSha256(), Map.of()).writeTo(input.layout().manifestPath());
+    }
+
+    /** Runs {@code job} on the options' runner, reporting progress, and returns the run's metrics. */
+    static MetricResults runPipeline(DocumentJobOptions options, String name, PTransform<PBegin, PDone> job,
+            long files, Instant started, Progress progress) {
         Pipeline pipeline = Pipeline.create(options);
         pipeline.apply(name, job);
         org.joda.time.Duration interval =
                 org.joda.time.Duration.standardSeconds(Math.max(1, options.getProgressSeconds()));
-        return RunMetrics.totals(RunnerSupport.runAndWatch(pipeline, interval, metrics -> {
+        return RunnerSupport.runAndWatch(pipeline, interval, metrics -> {
             double elapsed = Duration.between(started, Instant.now()).toMillis() / 1000.0;
             progress.report(RunMetrics.totals(metrics), files, elapsed);
-        }));
+        });
     }
 
     /**
@@ -174,15 +230,19 @@ final class DocumentJobs {
      * {@code resultsSchema} for the results), writes its manifest and returns its end-of-run table.
      */
     static <T extends DocumentJobOptions> RunSummary finish(String job, T options, Class<? super T> type,
-            RunInput input, Schema resultsSchema, EngineInfo info, RunTotals totals, Instant started) {
+            RunInput input, Schema resultsSchema, EngineInfo info, MetricResults metrics, Instant started) {
         OutputLayout layout = input.layout();
+        RunTotals totals = RunMetrics.totals(metrics);
+        Map<String, Long> skipped = RunMetrics.skipped(metrics);
         OutputDirectory.removeEmptyTempFolders(layout);
         EmptyTables.fill(layout, resultsSchema);
         Instant finished = Instant.now();
         new RunManifest(options.getRunId(), job, started, finished, "DONE", input.describe(), layout.directory(),
                 input.files(), optionValues(options, type), ModelIdentity.of(info), info.contextLength(),
-                info.compressionCrossover(), totals)
-                .writeTo(layout.manifestPath());
+                info.compressionCrossover(), totals, layout.settingsSha256(), skipped).writeTo(layout.manifestPath());
+        if (options.getResume()) {
+            LOG.info("Skipped (already done for these settings): {}", skipped);
+        }
         return new RunSummary(options.getRunId(), layout.directory(), input.files(), totals,
                 Duration.between(started, finished).toMillis() / 1000.0);
     }

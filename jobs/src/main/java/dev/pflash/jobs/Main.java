@@ -42,6 +42,8 @@ public final class Main {
                 return BenchmarkCommand.execute(rest, out, err);
             case "report":
                 return ReportCommand.execute(rest, out, err);
+            case "make-corpus":
+                return MakeCorpusCommand.execute(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -69,6 +71,7 @@ public final class Main {
         out.println("  tokenize    a text's token ids and pieces under a model's tokenizer, as llama-tokenize prints them");
         out.println("  benchmark   summarize the same documents under several engine configurations; HTML and Markdown report");
         out.println("  report      the benchmark report over runs that already exist (summarize, classify, benchmark)");
+        out.println("  make-corpus write a generated corpus in every format, with bad files of every kind");
         out.println();
         out.println("'java -jar pflash.jar <command> --help' lists a command's options.");
     }

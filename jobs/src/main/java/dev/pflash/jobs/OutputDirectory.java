@@ -1,5 +1,6 @@
 package dev.pflash.jobs;
 
+import dev.pflash.pipeline.output.CommitTable;
 import dev.pflash.pipeline.output.OutputLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -71,19 +72,35 @@ final class OutputDirectory {
         }
     }
 
-    /** Refuses an output directory that holds an earlier run, or deletes that run when {@code overwrite}. */
-    static void prepare(OutputLayout layout, boolean overwrite) {
+    /**
+     * Refuses an output directory that holds an earlier run, or deletes that run when
+     * {@code overwrite}; with {@code resume} keeps the earlier run's tables and deletes only the
+     * pieces a killed run left half-written.
+     */
+    static void prepare(OutputLayout layout, boolean overwrite, boolean resume) {
+        if (overwrite && resume) {
+            throw new IllegalArgumentException("--overwrite and --resume contradict each other: choose one");
+        }
         List<ResourceId> earlier = earlierRun(layout);
         if (earlier.isEmpty()) {
+            return;
+        }
+        if (resume) {
+            delete(layout, earlier.stream().filter(f -> f.getFilename().endsWith(CommitTable.IN_PROGRESS)).toList());
             return;
         }
         if (!overwrite) {
             throw new IllegalArgumentException("--output=" + layout.directory() + " already holds " + earlier.size()
                     + " files of an earlier run (for example " + earlier.get(0)
-                    + "); choose another --output or pass --overwrite=true to replace them");
+                    + "); choose another --output, pass --resume=true to add to them (skipping what is done) or"
+                    + " --overwrite=true to replace them");
         }
+        delete(layout, earlier);
+    }
+
+    private static void delete(OutputLayout layout, List<ResourceId> files) {
         try {
-            FileSystems.delete(earlier, MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
+            FileSystems.delete(files, MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
         } catch (IOException e) {
             throw new UncheckedIOException(layout.directory() + ": cannot delete the earlier run's files: "
                     + e.getMessage(), e);

@@ -4,14 +4,19 @@ import dev.pflash.jobs.DocumentJobs.RunInput;
 import dev.pflash.pipeline.SummarizeConfig;
 import dev.pflash.pipeline.SummarizePipeline;
 import dev.pflash.pipeline.generate.DecodeSettings;
-import dev.pflash.pipeline.output.RunTotals;
+import dev.pflash.pipeline.extract.ExtractionLimits;
+import dev.pflash.pipeline.generate.EngineOpener;
+import dev.pflash.pipeline.generate.ModelIdentity;
 import dev.pflash.pipeline.prompt.PromptTemplate;
+import dev.pflash.runtime.engine.EngineConfig;
 import dev.pflash.runtime.engine.EngineInfo;
 import dev.pflash.schemas.SummaryResult;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Map;
+import org.apache.beam.sdk.metrics.MetricResults;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,24 +55,36 @@ public final class SummarizeJob {
     static RunSummary run(SummarizeOptions options, DocumentJobs.Progress progress) {
         Instant started = Instant.now();
         RunInput input;
-        SummarizeConfig config;
+        EngineConfig engine;
+        EngineOpener opener;
+        PromptTemplate template;
+        DecodeSettings decode;
+        ExtractionLimits limits;
         try {
             input = DocumentJobs.input(options, "summarize");
-            config = new SummarizeConfig(options.getRunId(), input.patterns(), DocumentJobs.limits(options),
-                    template(options), EngineConfigs.from(options), EngineConfigs.opener(options),
-                    new DecodeSettings(options.getMaxNewTokens(), options.getTemperature(), options.getTopK(),
-                            options.getTopP(), options.getSeed()),
-                    options.getBatchTokens(), options.getContextTokens(), input.layout());
+            limits = DocumentJobs.limits(options);
+            template = template(options);
+            engine = EngineConfigs.from(options);
+            opener = EngineConfigs.opener(options);
+            decode = new DecodeSettings(options.getMaxNewTokens(), options.getTemperature(), options.getTopK(),
+                    options.getTopP(), options.getSeed());
         } catch (IllegalArgumentException | UncheckedIOException e) {
             throw new UsageException(e.getMessage(), e);
         }
+        EngineInfo info = DocumentJobs.describeEngine(engine, opener);
+        input = DocumentJobs.settle(options, input, "summarize", ModelIdentity.of(info), Map.of(
+                "template", template, "systemPrompt", String.valueOf(engine.systemPrompt()),
+                "compression", engine.compression(), "decode", decode, "contextTokens", options.getContextTokens(),
+                "maxChars", limits.maxChars()));
+        SummarizeConfig config = new SummarizeConfig(options.getRunId(), input.patterns(), limits, template, engine,
+                opener, decode, options.getBatchTokens(), options.getContextTokens(), input.layout(), input.done());
         LOG.info("Run {}: summarizing {} files matched by {} into {}", config.runId(), input.files(),
                 input.describe(), input.layout().directory());
-        EngineInfo info = DocumentJobs.describeEngine(config.engine(), config.opener());
-        RunTotals totals = DocumentJobs.runPipeline(options, "Summarize", new SummarizePipeline(config),
+        DocumentJobs.started("summarize", options, SummarizeOptions.class, input, info, started);
+        MetricResults metrics = DocumentJobs.runPipeline(options, "Summarize", new SummarizePipeline(config),
                 input.files(), started, progress);
         return DocumentJobs.finish("summarize", options, SummarizeOptions.class, input,
-                SummaryResult.getClassSchema(), info, totals, started);
+                SummaryResult.getClassSchema(), info, metrics, started);
     }
 
     private static PromptTemplate template(SummarizeOptions options) {

@@ -51,7 +51,7 @@ class MainTest {
                 .filter(n -> n.startsWith("get"))
                 .map(n -> "--" + CommandOptions.kebab(Character.toLowerCase(n.charAt(3)) + n.substring(4)) + "=")
                 .toList();
-        assertThat(options).hasSize(19);
+        assertThat(options).hasSize(24);
         assertThat(help).contains(options);
     }
 

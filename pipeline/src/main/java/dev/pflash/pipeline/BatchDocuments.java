@@ -9,6 +9,8 @@ import dev.pflash.pipeline.output.ErrorRows;
 import dev.pflash.pipeline.prompt.BuildPrompts;
 import dev.pflash.pipeline.prompt.DocumentPrompt;
 import dev.pflash.pipeline.prompt.PromptTemplate;
+import dev.pflash.pipeline.resume.DoneDocuments;
+import dev.pflash.pipeline.resume.SkipDoneFiles;
 import dev.pflash.runtime.engine.EngineConfig;
 import dev.pflash.schemas.DocumentError;
 import java.util.List;
@@ -21,6 +23,7 @@ import org.apache.beam.sdk.transforms.Distinct;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -35,7 +38,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * is read once), extract each file's text with Tika, fill the template and tokenize
  * ({@link BuildPrompts}), and group the prompts into engine batches that share a prefix
  * ({@link GroupPrompts}). Each file becomes a prompt in one of the {@link #BATCHES} or a row of
- * the errors table ({@link #ERRORS}).
+ * the errors table ({@link #ERRORS}), unless its content already has a row for these settings
+ * ({@link SkipDoneFiles}).
  */
 public class BatchDocuments extends PTransform<PBegin, PCollectionTuple> {
     public static final TupleTag<KV<String, Iterable<DocumentPrompt>>> BATCHES = new TupleTag<>() {
@@ -50,9 +54,10 @@ public class BatchDocuments extends PTransform<PBegin, PCollectionTuple> {
     private final EngineConfig engine;
     private final EngineOpener opener;
     private final long batchTokens;
+    private final DoneDocuments done;
 
     public BatchDocuments(String runId, List<String> patterns, ExtractionLimits limits, PromptTemplate template,
-            EngineConfig engine, EngineOpener opener, long batchTokens) {
+            EngineConfig engine, EngineOpener opener, long batchTokens, DoneDocuments done) {
         this.runId = runId;
         this.patterns = List.copyOf(patterns);
         this.limits = limits;
@@ -60,6 +65,7 @@ public class BatchDocuments extends PTransform<PBegin, PCollectionTuple> {
         this.engine = engine;
         this.opener = opener;
         this.batchTokens = batchTokens;
+        this.done = done;
     }
 
     @Override
@@ -69,7 +75,8 @@ public class BatchDocuments extends PTransform<PBegin, PCollectionTuple> {
                 .apply("MatchFiles", FileIO.matchAll().withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
                 .apply("OncePerFile", Distinct.<MatchResult.Metadata, String>withRepresentativeValueFn(
                         m -> m.resourceId().toString()).withRepresentativeType(TypeDescriptors.strings()))
-                .apply("ReadMatches", FileIO.readMatches());
+                .apply("ReadMatches", FileIO.readMatches())
+                .apply("SkipDone", ParDo.of(new SkipDoneFiles(done)));
         PCollectionTuple extracted = files.apply("ExtractText", ExtractText.withLimits(limits));
         PCollectionTuple prompts = extracted.get(ExtractText.DOCUMENTS)
                 .apply("BuildPrompts", new BuildPrompts(runId, template, engine, opener));

@@ -5,6 +5,7 @@ import dev.pflash.pipeline.extract.ExtractionLimits;
 import dev.pflash.pipeline.generate.EngineOpener;
 import dev.pflash.pipeline.output.OutputLayout;
 import dev.pflash.pipeline.prompt.PromptTemplate;
+import dev.pflash.pipeline.resume.DoneDocuments;
 import dev.pflash.runtime.engine.EngineConfig;
 import java.io.Serializable;
 import java.util.List;
@@ -25,7 +26,8 @@ import java.util.Objects;
  * @param output      where and how the tables are written
  */
 public record ClassifyConfig(String runId, List<String> input, ExtractionLimits limits, LabelSet labels,
-        PromptTemplate template, EngineConfig engine, EngineOpener opener, long batchTokens, OutputLayout output)
+        PromptTemplate template, EngineConfig engine, EngineOpener opener, long batchTokens, OutputLayout output,
+        DoneDocuments done)
         implements Serializable {
     public ClassifyConfig {
         Objects.requireNonNull(runId, "runId");
@@ -42,5 +44,11 @@ public record ClassifyConfig(String runId, List<String> input, ExtractionLimits 
         if (batchTokens < 1) {
             throw new IllegalArgumentException("--batch-tokens must be at least 1, got " + batchTokens);
         }
+    }
+
+    /** A run that skips nothing. */
+    public ClassifyConfig(String runId, List<String> input, ExtractionLimits limits, LabelSet labels,
+            PromptTemplate template, EngineConfig engine, EngineOpener opener, long batchTokens, OutputLayout output) {
+        this(runId, input, limits, labels, template, engine, opener, batchTokens, output, DoneDocuments.none());
     }
 }

@@ -31,7 +31,7 @@ public class ClassifyPipeline extends PTransform<PBegin, PDone> {
     public PDone expand(PBegin begin) {
         String runId = config.runId();
         PCollectionTuple batched = begin.apply("BatchDocuments", new BatchDocuments(runId, config.input(),
-                config.limits(), config.template(), config.engine(), config.opener(), config.batchTokens()));
+                config.limits(), config.template(), config.engine(), config.opener(), config.batchTokens(), config.done()));
         PCollectionTuple scored = batched.get(BatchDocuments.BATCHES)
                 .apply("ScoreLabels", new ScoreLabels(runId, config.engine(), config.opener(), config.labels()));
         PCollectionTuple rows = scored.get(ScoreLabels.CLASSIFICATIONS).apply("ToRows", new ClassificationRows(runId));
@@ -42,7 +42,7 @@ public class ClassifyPipeline extends PTransform<PBegin, PDone> {
         return PCollectionTuple.of(OutputTables.CLASSIFICATIONS, rows.get(OutputTables.CLASSIFICATIONS))
                 .and(OutputTables.TIMINGS, rows.get(OutputTables.TIMINGS))
                 .and(OutputTables.ERRORS, errors)
-                .apply("WriteResults", new WriteResults(config.output(), OutputTables.CLASSIFICATIONS,
+                .apply("WriteResults", new WriteResults(config.output(), config.runId(), OutputTables.CLASSIFICATIONS,
                         ClassifyResult.getClassSchema()));
     }
 }

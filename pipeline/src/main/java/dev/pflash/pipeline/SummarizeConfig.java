@@ -5,6 +5,7 @@ import dev.pflash.pipeline.generate.DecodeSettings;
 import dev.pflash.pipeline.generate.EngineOpener;
 import dev.pflash.pipeline.output.OutputLayout;
 import dev.pflash.pipeline.prompt.PromptTemplate;
+import dev.pflash.pipeline.resume.DoneDocuments;
 import dev.pflash.runtime.engine.EngineConfig;
 import java.io.Serializable;
 import java.util.List;
@@ -24,10 +25,11 @@ import java.util.Objects;
  * @param batchTokens   prompt tokens per engine batch
  * @param contextTokens cap on the context window prompts must fit; 0 for the target's own
  * @param output        where and how the tables are written
+ * @param done          documents the output already holds for these settings; they are skipped
  */
 public record SummarizeConfig(String runId, List<String> input, ExtractionLimits limits, PromptTemplate template,
         EngineConfig engine, EngineOpener opener, DecodeSettings decode, long batchTokens, int contextTokens,
-        OutputLayout output) implements Serializable {
+        OutputLayout output, DoneDocuments done) implements Serializable {
     public SummarizeConfig {
         Objects.requireNonNull(runId, "runId");
         input = List.copyOf(input);
@@ -40,6 +42,7 @@ public record SummarizeConfig(String runId, List<String> input, ExtractionLimits
         Objects.requireNonNull(opener, "opener");
         Objects.requireNonNull(decode, "decode");
         Objects.requireNonNull(output, "output");
+        Objects.requireNonNull(done, "done");
         if (batchTokens < 1) {
             throw new IllegalArgumentException("--batch-tokens must be at least 1, got " + batchTokens);
         }
@@ -47,5 +50,13 @@ public record SummarizeConfig(String runId, List<String> input, ExtractionLimits
             throw new IllegalArgumentException("--context-tokens must be 0 (the model's window) or more, got "
                     + contextTokens);
         }
+    }
+
+    /** A run that skips nothing. */
+    public SummarizeConfig(String runId, List<String> input, ExtractionLimits limits, PromptTemplate template,
+            EngineConfig engine, EngineOpener opener, DecodeSettings decode, long batchTokens, int contextTokens,
+            OutputLayout output) {
+        this(runId, input, limits, template, engine, opener, decode, batchTokens, contextTokens, output,
+                DoneDocuments.none());
     }
 }

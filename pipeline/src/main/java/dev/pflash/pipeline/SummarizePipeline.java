@@ -29,7 +29,7 @@ public class SummarizePipeline extends PTransform<PBegin, PDone> {
     public PDone expand(PBegin begin) {
         String runId = config.runId();
         PCollectionTuple batched = begin.apply("BatchDocuments", new BatchDocuments(runId, config.input(),
-                config.limits(), config.template(), config.engine(), config.opener(), config.batchTokens()));
+                config.limits(), config.template(), config.engine(), config.opener(), config.batchTokens(), config.done()));
         PCollectionTuple generated = batched.get(BatchDocuments.BATCHES)
                 .apply("PrefillAndGenerate", new PrefillAndGenerate(runId, config.engine(), config.opener(),
                         config.template(), config.decode(), config.contextTokens()));
@@ -41,6 +41,6 @@ public class SummarizePipeline extends PTransform<PBegin, PDone> {
         return PCollectionTuple.of(OutputTables.RESULTS, rows.get(OutputTables.RESULTS))
                 .and(OutputTables.TIMINGS, rows.get(OutputTables.TIMINGS))
                 .and(OutputTables.ERRORS, errors)
-                .apply("WriteResults", new WriteResults(config.output()));
+                .apply("WriteResults", new WriteResults(config.output(), runId));
     }
 }

@@ -105,7 +105,7 @@ public class ScoreLabels extends PTransform<PCollection<KV<String, Iterable<Docu
         }
 
         private void fail(DocumentPrompt prompt, Throwable error, MultiOutputReceiver out) {
-            out.get(ERRORS).output(ErrorRows.of(runId, prompt.meta().docId(), prompt.meta().uri(), STAGE, error));
+            out.get(ERRORS).output(ErrorRows.of(runId, prompt.meta().docId(), prompt.meta().uri(), prompt.meta().sha256(), STAGE, error));
         }
 
         @Teardown

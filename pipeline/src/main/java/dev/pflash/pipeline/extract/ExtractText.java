@@ -3,6 +3,9 @@ package dev.pflash.pipeline.extract;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.metrics.Counter;
@@ -20,7 +23,9 @@ import org.apache.beam.sdk.values.TupleTagList;
  * Extracts the text of each file with Tika: every file becomes exactly one {@link #DOCUMENTS}
  * element or one {@link #ERRORS} element.
  *
- * <p>Files are streamed, never loaded whole; the SHA-256 is computed on the way through.
+ * <p>Files are streamed, never loaded whole; the SHA-256 is computed on the way through. With
+ * {@link ExtractionLimits#parserProcesses()} above 0 the parsing runs in a {@link ParserProcessPool},
+ * so that a file that hangs a parser or exhausts its heap fails alone.
  * Counters (namespace {@code ExtractText}): {@code documentsExtracted}, {@code documentsFailed},
  * {@code documentsTruncated}, {@code charactersExtracted}.
  */
@@ -75,13 +80,11 @@ public final class ExtractText extends PTransform<PCollection<FileIO.ReadableFil
         public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out) {
             String uri = file.getMetadata().resourceId().toString();
             ExtractedDocument document;
-            try (InputStream content = Channels.newInputStream(file.open())) {
-                document = extractor.extract(uri, content);
+            try {
+                document = limits.parserProcesses() > 0 ? extractInProcess(uri, file) : extractHere(uri, file);
             } catch (ExtractionException e) {
-                fail(out, e);
-                return;
-            } catch (IOException e) {
-                fail(out, new ExtractionException(uri, "the file could not be opened or closed", e));
+                failed.inc();
+                out.get(ERRORS).output(ExtractionError.of(e, FileHashes.sha256(file)));
                 return;
             }
             extracted.inc();
@@ -93,9 +96,42 @@ public final class ExtractText extends PTransform<PCollection<FileIO.ReadableFil
             out.get(DOCUMENTS).output(document);
         }
 
-        private void fail(MultiOutputReceiver out, ExtractionException failure) {
-            failed.inc();
-            out.get(ERRORS).output(ExtractionError.of(failure));
+        private ExtractedDocument extractHere(String uri, FileIO.ReadableFile file) throws ExtractionException {
+            try (InputStream content = Channels.newInputStream(file.open())) {
+                return extractor.extract(uri, content);
+            } catch (IOException e) {
+                throw new ExtractionException(uri, "the file could not be opened or closed", e);
+            }
+        }
+
+        /** In a parser process, which reads a local file: a remote one is copied to a temporary file first. */
+        private ExtractedDocument extractInProcess(String uri, FileIO.ReadableFile file) throws ExtractionException {
+            ParserProcessPool pool = ParserProcessPool.shared(limits);
+            if ("file".equals(file.getMetadata().resourceId().getScheme())) {
+                return pool.extract(uri, Path.of(uri));
+            }
+            Path copy = null;
+            try {
+                copy = Files.createTempFile("pflash-extract-", ".bin");
+                try (InputStream content = Channels.newInputStream(file.open())) {
+                    Files.copy(content, copy, StandardCopyOption.REPLACE_EXISTING);
+                }
+                return pool.extract(uri, copy);
+            } catch (IOException e) {
+                throw new ExtractionException(uri, "the file could not be copied for its parser process", e);
+            } finally {
+                deleteQuietly(copy);
+            }
+        }
+
+        private static void deleteQuietly(Path copy) {
+            if (copy != null) {
+                try {
+                    Files.deleteIfExists(copy);
+                } catch (IOException e) {
+                    // a leftover in the temporary folder is harmless
+                }
+            }
         }
     }
 }

@@ -15,10 +15,11 @@ import org.apache.beam.sdk.coders.SerializableCoder;
  *                   {@link ExtractionException#errorClass()})
  * @param message    names the file and the problem
  * @param timeMillis when the failure was recorded, in milliseconds since the epoch
+ * @param sha256     SHA-256 of the file's bytes, lower-case hex; null when they could not be read
  */
 @DefaultCoder(SerializableCoder.class)
 public record ExtractionError(String docId, String uri, String stage, String errorClass, String message,
-        long timeMillis) implements Serializable {
+        long timeMillis, String sha256) implements Serializable {
     public static final String STAGE = "extract";
 
     public ExtractionError {
@@ -29,8 +30,9 @@ public record ExtractionError(String docId, String uri, String stage, String err
         Objects.requireNonNull(message, "message");
     }
 
-    public static ExtractionError of(ExtractionException failure) {
+    /** The error of a file whose bytes hash to {@code sha256} (null when unreadable). */
+    public static ExtractionError of(ExtractionException failure, String sha256) {
         return new ExtractionError(DocumentIds.forUri(failure.uri()), failure.uri(), STAGE, failure.errorClass(),
-                failure.getMessage(), System.currentTimeMillis());
+                failure.getMessage(), System.currentTimeMillis(), sha256);
     }
 }

@@ -7,17 +7,35 @@ public final class ExtractionException extends Exception {
     private static final String TIKA_IO_WRAPPER = "TIKA-198:";
 
     private final String uri;
+    /** The class named by a parser process, whose exception stayed there; null for one raised here. */
+    private final String reportedClass;
 
     /** A failure found by the extractor's own checks (an empty file, no text). */
     public ExtractionException(String uri, String problem) {
         super(uri + ": " + problem);
         this.uri = uri;
+        this.reportedClass = null;
     }
 
     /** A failure reported by Tika, the JVM or the file system; the message ends with the causes'. */
     public ExtractionException(String uri, String problem, Throwable cause) {
         super(uri + ": " + problem + describe(cause), cause);
         this.uri = uri;
+        this.reportedClass = null;
+    }
+
+    /**
+     * A failure a parser process reported ({@link ParserProcess}): its whole message and the
+     * class of the error behind it, without the exception objects, which stay in that process.
+     */
+    static ExtractionException reported(String uri, String message, String errorClass) {
+        return new ExtractionException(uri, message, errorClass);
+    }
+
+    private ExtractionException(String uri, String message, String errorClass) {
+        super(message);
+        this.uri = uri;
+        this.reportedClass = errorClass;
     }
 
     public String uri() {
@@ -30,6 +48,9 @@ public final class ExtractionException extends Exception {
      * {@code java.util.concurrent.TimeoutException}), else this class.
      */
     public String errorClass() {
+        if (reportedClass != null) {
+            return reportedClass;
+        }
         return getCause() != null ? getCause().getClass().getName() : getClass().getName();
     }
 

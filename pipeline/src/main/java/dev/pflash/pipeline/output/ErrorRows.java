@@ -10,15 +10,24 @@ public final class ErrorRows {
     private ErrorRows() {
     }
 
-    /** A row for a document that failed at {@code stage} with {@code error}; {@code docId} may be null. */
-    public static DocumentError of(String runId, String docId, String uri, String stage, Throwable error) {
-        return of(runId, docId, uri, stage, error.getClass().getName(), describe(error), System.currentTimeMillis());
+    /**
+     * A row for a document that failed at {@code stage} with {@code error}; {@code docId} and
+     * {@code sha256} (of the file's bytes) may be null.
+     */
+    public static DocumentError of(String runId, String docId, String uri, String sha256, String stage,
+            Throwable error) {
+        DocumentError row = of(runId, docId, uri, stage, error.getClass().getName(), describe(error),
+                System.currentTimeMillis());
+        row.setSha256(sha256);
+        return row;
     }
 
     /** The row of a file that extraction could not turn into a document. */
     public static DocumentError fromExtraction(String runId, ExtractionError error) {
-        return of(runId, error.docId(), error.uri(), error.stage(), error.errorClass(), error.message(),
+        DocumentError row = of(runId, error.docId(), error.uri(), error.stage(), error.errorClass(), error.message(),
                 error.timeMillis());
+        row.setSha256(error.sha256());
+        return row;
     }
 
     public static DocumentError of(String runId, String docId, String uri, String stage, String errorClass,

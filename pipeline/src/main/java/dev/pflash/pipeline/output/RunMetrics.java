@@ -1,9 +1,11 @@
 package dev.pflash.pipeline.output;
 
+import dev.pflash.pipeline.resume.SkipReason;
 import dev.pflash.schemas.DocumentError;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Gauge;
@@ -107,6 +109,20 @@ public final class RunMetrics {
                 counts.getOrDefault(PREFIX_TOKENS_REUSED, 0L), counts.getOrDefault(DOCUMENTS_COMPRESSED, 0L),
                 counts.getOrDefault(COMPRESSED_BODY_TOKENS, 0L), counts.getOrDefault(COMPRESSED_KEPT_TOKENS, 0L),
                 counts.getOrDefault(TTFT_SAVED_US, 0L) / 1000.0);
+    }
+
+    /** Files a resumed run skipped, by {@link dev.pflash.pipeline.resume.SkipReason} counter name. */
+    public static Map<String, Long> skipped(MetricResults metrics) {
+        Map<String, Long> skipped = new TreeMap<>();
+        for (SkipReason reason : SkipReason.values()) {
+            skipped.put(reason.counter(), 0L);
+        }
+        MetricQueryResults counters = metrics.queryMetrics(MetricsFilter.builder()
+                .addNameFilter(MetricNameFilter.inNamespace(NAMESPACE)).build());
+        for (MetricResult<Long> counter : counters.getCounters()) {
+            skipped.computeIfPresent(counter.getName().getName(), (name, sum) -> sum + counter.getAttempted());
+        }
+        return skipped;
     }
 
     private static Double millis(Long micros) {

@@ -5,36 +5,33 @@ import dev.pflash.schemas.DocumentTimings;
 import dev.pflash.schemas.SummaryResult;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.io.FileIO;
-import org.apache.beam.sdk.io.parquet.ParquetIO;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PDone;
 import org.apache.beam.sdk.values.TupleTag;
-import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
- * Writes the three tables ({@link OutputTables}) as Parquet under the layout's directory, through
- * FileIO (temporary files, renamed when the run succeeds), and counts what it writes
- * ({@link RunMetrics}). The results table is the summaries ({@link OutputTables#RESULTS}) unless
+ * Writes the three tables ({@link OutputTables}) as Parquet under the layout's directory, in pieces
+ * committed while the job runs ({@link CommitTable}), and counts what it writes ({@link RunMetrics}). The results table is the summaries ({@link OutputTables#RESULTS}) unless
  * another tag and schema are given (a classify run's {@link OutputTables#CLASSIFICATIONS}).
  */
 public class WriteResults extends PTransform<PCollectionTuple, PDone> {
     private final OutputLayout layout;
+    private final String runId;
     private final TupleTag<? extends GenericRecord> resultsTag;
     private final Schema resultsSchema;
 
     /** Writes summaries as the results table. */
-    public WriteResults(OutputLayout layout) {
-        this(layout, OutputTables.RESULTS, SummaryResult.getClassSchema());
+    public WriteResults(OutputLayout layout, String runId) {
+        this(layout, runId, OutputTables.RESULTS, SummaryResult.getClassSchema());
     }
 
     /** Writes the rows under {@code resultsTag}, with {@code resultsSchema}, as the results table. */
-    public WriteResults(OutputLayout layout, TupleTag<? extends GenericRecord> resultsTag, Schema resultsSchema) {
+    public WriteResults(OutputLayout layout, String runId, TupleTag<? extends GenericRecord> resultsTag,
+            Schema resultsSchema) {
         this.layout = layout;
+        this.runId = runId;
         this.resultsTag = resultsTag;
         this.resultsSchema = resultsSchema;
     }
@@ -57,15 +54,6 @@ public class WriteResults extends PTransform<PCollectionTuple, PDone> {
 
     private <T extends GenericRecord> void write(PCollection<T> rows, Schema schema, String table) {
         String step = Character.toUpperCase(table.charAt(0)) + table.substring(1);
-        FileIO.Write<Void, GenericRecord> sink = FileIO.<GenericRecord>write()
-                .via(ParquetIO.sink(schema).withCompressionCodec(layout.codec()))
-                .to(layout.tableDirectory(table))
-                .withNaming(FileIO.Write.defaultNaming(table, ".parquet"));
-        if (layout.shards() > 0) {
-            sink = sink.withNumShards(layout.shards());
-        }
-        rows.apply("AsGeneric" + step, MapElements.into(TypeDescriptor.of(GenericRecord.class)).via((T row) -> row))
-                .setCoder(AvroCoder.of(schema))
-                .apply("Write" + step, sink);
+        rows.apply("Commit" + step, new CommitTable<T>(layout, table, schema, runId));
     }
 }

@@ -74,7 +74,7 @@ public class BuildPrompts extends PTransform<PCollection<ExtractedDocument>, PCo
         @ProcessElement
         public void process(@Element ExtractedDocument document, MultiOutputReceiver out) {
             if (document.text().isBlank()) {
-                out.get(ERRORS).output(ErrorRows.of(runId, document.docId(), document.uri(), STAGE,
+                out.get(ERRORS).output(ErrorRows.of(runId, document.docId(), document.uri(), document.sha256(), STAGE,
                         new IllegalArgumentException(document.uri() + ": no text was extracted, so there is nothing"
                                 + " to summarize")));
                 return;
@@ -85,7 +85,7 @@ public class BuildPrompts extends PTransform<PCollection<ExtractedDocument>, PCo
                 double tokenizeMs = (System.nanoTime() - start) / 1e6;
                 out.get(PROMPTS).output(DocumentPrompt.of(DocumentMeta.of(document), prompt, tokenizeMs));
             } catch (RuntimeException e) {
-                out.get(ERRORS).output(ErrorRows.of(runId, document.docId(), document.uri(), STAGE, e));
+                out.get(ERRORS).output(ErrorRows.of(runId, document.docId(), document.uri(), document.sha256(), STAGE, e));
             }
         }
 

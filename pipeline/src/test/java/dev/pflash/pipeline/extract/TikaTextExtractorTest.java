@@ -114,7 +114,7 @@ class TikaTextExtractorTest {
         assertThat(failure.getMessage()).startsWith(uri + ": ");
         assertThat(failure.getMessage()).contains(bad.messageParts());
         assertThat(failure.errorClass()).isEqualTo(bad.errorClass());
-        ExtractionError error = ExtractionError.of(failure);
+        ExtractionError error = ExtractionError.of(failure, null);
         assertThat(error.stage()).isEqualTo("extract");
         assertThat(error.uri()).isEqualTo(uri);
         assertThat(error.docId()).isEqualTo(DocumentIds.forUri(uri));

@@ -19,8 +19,8 @@ class EmptyTablesTest {
         assertThat(dir.resolve("results/results-00000-of-00001.parquet")).hasContent("not touched");
         Path errors = dir.resolve("errors/errors-00000-of-00001.parquet");
         assertThat(ParquetTables.rows(dir.resolve("errors"))).isEmpty();
-        assertThat(ParquetTables.columns(errors)).containsExactly("run_id", "doc_id", "uri", "stage", "error_class",
-                "message", "time_epoch_ms");
+        assertThat(ParquetTables.columns(errors)).containsExactly("run_id", "doc_id", "uri", "sha256",
+                "settings_sha256", "stage", "error_class", "message", "time_epoch_ms");
         assertThat(ParquetTables.columns(dir.resolve("timings/timings-00000-of-00001.parquet")))
                 .startsWith("run_id", "doc_id", "uri", "extract_ms");
     }

@@ -13,7 +13,7 @@ class ErrorRowsTest {
         Exception error = new IllegalStateException("d: window 2 of 3 failed",
                 new UncheckedIOException("disk gone", new IOException("disk gone")));
 
-        DocumentError row = ErrorRows.of("run-1", "d", "file:///d.txt", "generate", error);
+        DocumentError row = ErrorRows.of("run-1", "d", "file:///d.txt", null, "generate", error);
 
         assertThat(row.getRunId()).isEqualTo("run-1");
         assertThat(row.getDocId()).isEqualTo("d");

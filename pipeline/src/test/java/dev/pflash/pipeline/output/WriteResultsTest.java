@@ -7,6 +7,7 @@ import dev.pflash.schemas.DocumentError;
 import dev.pflash.schemas.DocumentTimings;
 import dev.pflash.schemas.KeySpanRecord;
 import dev.pflash.schemas.SummaryResult;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +31,8 @@ public class WriteResultsTest {
     @Test
     public void writesThreeParquetTablesAndCountsTheirRows() throws Exception {
         Path out = folder.getRoot().toPath();
-        OutputLayout layout = new OutputLayout(out.toString(), 1, "snappy");
+        // One row a piece: every row is committed as a file of its own, stamped with the settings.
+        OutputLayout layout = new OutputLayout(out.toString(), 1, "snappy", 1, 60, "settings-1");
         List<SummaryResult> results = List.of(result("a", 10.0, 100, 7), result("b", 30.0, 50, 3));
 
         PCollectionTuple tables = PCollectionTuple
@@ -40,13 +42,19 @@ public class WriteResultsTest {
                         Create.of(timings("a"), timings("b")).withCoder(AvroCoder.of(DocumentTimings.class))))
                 .and(OutputTables.ERRORS, pipeline.apply("Errors",
                         Create.of(error("c")).withCoder(AvroCoder.of(DocumentError.class))));
-        tables.apply(new WriteResults(layout));
+        tables.apply(new WriteResults(layout, "run"));
         PipelineResult run = pipeline.run();
         run.waitUntilFinish();
 
-        assertThat(ParquetTables.files(out.resolve("results")))
-                .containsExactly(out.resolve("results/results-00000-of-00001.parquet"));
+        assertThat(ParquetTables.files(out.resolve("results"))).hasSize(2).allSatisfy(file ->
+                assertThat(file.getFileName().toString()).matches("results-run-[0-9a-f-]{13}\\.parquet"));
+        try (var left = Files.list(out.resolve("results"))) {
+            assertThat(left.filter(f -> f.toString().endsWith(CommitTable.IN_PROGRESS))).isEmpty();
+        }
         List<GenericRecord> resultRows = ParquetTables.rows(out.resolve("results"));
+        assertThat(resultRows).extracting(r -> r.get("settings_sha256").toString()).containsOnly("settings-1");
+        assertThat(ParquetTables.rows(out.resolve("errors"))).extracting(r -> r.get("settings_sha256").toString())
+                .containsOnly("settings-1");
         assertThat(resultRows).extracting(r -> r.get("doc_id").toString()).containsExactlyInAnyOrder("a", "b");
         assertThat(ParquetTables.columns(ParquetTables.files(out.resolve("results")).get(0)))
                 .startsWith("run_id", "doc_id", "uri", "sha256")
