@@ -8,7 +8,7 @@ package dev.pflash.runtime.backend.cpu;
 final class CpuScratch {
     /** Names of the reusable slots. */
     enum Slot {
-        WEIGHT_ROW, WEIGHT_ROWS, ACCUMULATORS, TRANSPOSED_INPUT,
+        WEIGHT_ROW, WEIGHT_ROWS, WEIGHT_BLOCK, ACCUMULATORS, TRANSPOSED_INPUT,
         ROPE_COS, ROPE_SIN,
         QUERY_SCALED, OUTPUT_ROWS, SCORES, GROUP_MAX, GROUP_SUM,
         QUERY_T, OUTPUT_T, SCORES_T, ROW_MAX, NEW_MAX, ROW_SUM, ZEROS

@@ -1,0 +1,313 @@
+package dev.pflash.runtime.backend.cpu;
+
+import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
+import dev.pflash.runtime.gguf.Float16;
+import dev.pflash.runtime.gguf.GgmlType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The matmul on the Vector API, with float activations. Each output {@code y[t][o]} is one chain
+ * of fused multiply-adds per lane over {@code i = 0, L, 2L, ...} (L = {@link #LANES}), then the
+ * lanes summed in a fixed tree order, then the {@code cols % L} tail products in order. Every
+ * kernel below computes each (row, token) output exactly this way, whatever tile it belongs to,
+ * so a token gets the same bits however many tokens share its call: prompts give the same logits
+ * in one chunk, in steps or packed.
+ *
+ * <p>Two ways to the weights:
+ * <ul>
+ *   <li>one token (a decode step) on Q8_0 weights: each block's 32 quants are loaded as bytes,
+ *       widened to floats and scaled by the block's scale (exactly the dequantized value, an f16
+ *       times an 8-bit integer fits a float), four rows at a time for independent FMA chains;</li>
+ *   <li>otherwise: {@link #ROW_BLOCK} rows are dequantized into a float scratch (Q8_0 with vector
+ *       code, other types with {@link CpuWeightMatrix#dequantizeRow}), then swept over all tokens
+ *       in register tiles of 4 rows x 3 tokens: each weight vector loaded serves 3 tokens, each
+ *       activation vector 4 rows.</li>
+ * </ul>
+ *
+ * <p>Why float activations and not llama.cpp's int8 ones: the Java 17 Vector API has no int8 dot
+ * product instruction (no VNNI, no pmaddubsw), so int8 activations cost two widenings per product
+ * where float activations cost one FMA on weights dequantized once per row block for the whole
+ * prompt; decode is bound by reading the weight bytes either way.
+ *
+ * <p>Loaded only when {@link VectorSupport#useVectorKernels()} says so.
+ */
+final class VectorMatmul {
+    /** The preferred float species, at most 512 bits: a Q8_0 block of 32 is a whole number of vectors. */
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.vectorBitSize() > 512
+            ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
+    static final int LANES = F.length();
+    /** Bytes loaded per float vector: L quants. */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
+    /** Rows dequantized together; their floats stay in L2 while all tokens pass over them. */
+    static final int ROW_BLOCK = 16;
+    private static final int Q8_BLOCK = 32;
+    private static final int Q8_BYTES = 34;
+    /** Rearrangements that fold the upper half of the lanes onto the lower half, halving each time. */
+    private static final VectorShuffle<Float>[] FOLDS = folds();
+
+    private VectorMatmul() {
+    }
+
+    /** Whether this CPU's vectors are wide enough for these kernels (a byte vector is at least 64 bits). */
+    static boolean supported() {
+        return LANES >= 8;
+    }
+
+    static String describe() {
+        return F.vectorBitSize() + "-bit float vectors (" + LANES + " lanes), float activations";
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds() {
+        int steps = Integer.numberOfTrailingZeros(LANES);
+        VectorShuffle<Float>[] s = new VectorShuffle[steps];
+        for (int k = 0; k < steps; k++) {
+            s[k] = VectorShuffle.iota(F, LANES >> (k + 1), 1, true);
+        }
+        return s;
+    }
+
+    /** The sum of the lanes of {@code v}, in the same tree order on every call (reduceLanes promises no order). */
+    static float laneSum(FloatVector v) {
+        for (VectorShuffle<Float> fold : FOLDS) {
+            v = v.add(v.rearrange(fold));
+        }
+        return v.lane(0);
+    }
+
+    static void multiply(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
+            float[] x, int xOff, int tokens, float[] y, int yOff) {
+        if (tokens == 1 && w.type() == GgmlType.Q8_0) {
+            multiplyQ8Row(pool, w, x, xOff, y, yOff);
+        } else {
+            multiplyDequantized(pool, scratch, w, x, xOff, tokens, y, yOff);
+        }
+    }
+
+    // ---- one token, Q8_0 weights read in place
+
+    private static void multiplyQ8Row(CpuThreadPool pool, CpuWeightMatrix w, float[] x, int xOff, float[] y, int yOff) {
+        int rows = w.rows();
+        int blocks = w.cols() / Q8_BLOCK;
+        int grain = (pool.grain(rows, 16) + 3) / 4 * 4;
+        pool.forRange(rows, grain, (from, to) -> {
+            int o = from;
+            for (; o + 4 <= to; o += 4) {
+                q8FourRows(w, o, blocks, x, xOff, y, yOff + o);
+            }
+            for (; o < to; o++) {
+                y[yOff + o] = q8OneRow(w.buffer(o), w.offset(o), blocks, x, xOff);
+            }
+        });
+    }
+
+    private static void q8FourRows(CpuWeightMatrix w, int o, int blocks, float[] x, int xOff, float[] y, int yAt) {
+        ByteBuffer b0 = w.buffer(o);
+        ByteBuffer b1 = w.buffer(o + 1);
+        ByteBuffer b2 = w.buffer(o + 2);
+        ByteBuffer b3 = w.buffer(o + 3);
+        int p0 = w.offset(o);
+        int p1 = w.offset(o + 1);
+        int p2 = w.offset(o + 2);
+        int p3 = w.offset(o + 3);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        for (int k = 0; k < blocks; k++, p0 += Q8_BYTES, p1 += Q8_BYTES, p2 += Q8_BYTES, p3 += Q8_BYTES) {
+            float d0 = Float16.toFloat(b0.getShort(p0));
+            float d1 = Float16.toFloat(b1.getShort(p1));
+            float d2 = Float16.toFloat(b2.getShort(p2));
+            float d3 = Float16.toFloat(b3.getShort(p3));
+            for (int j = 0; j < Q8_BLOCK; j += LANES) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j);
+                a0 = q8Lanes(b0, p0 + 2 + j, d0).fma(xv, a0);
+                a1 = q8Lanes(b1, p1 + 2 + j, d1).fma(xv, a1);
+                a2 = q8Lanes(b2, p2 + 2 + j, d2).fma(xv, a2);
+                a3 = q8Lanes(b3, p3 + 2 + j, d3).fma(xv, a3);
+            }
+        }
+        y[yAt] = laneSum(a0);
+        y[yAt + 1] = laneSum(a1);
+        y[yAt + 2] = laneSum(a2);
+        y[yAt + 3] = laneSum(a3);
+    }
+
+    private static float q8OneRow(ByteBuffer b, int p, int blocks, float[] x, int xOff) {
+        FloatVector a = FloatVector.zero(F);
+        for (int k = 0; k < blocks; k++, p += Q8_BYTES) {
+            float d = Float16.toFloat(b.getShort(p));
+            for (int j = 0; j < Q8_BLOCK; j += LANES) {
+                a = q8Lanes(b, p + 2 + j, d).fma(FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j), a);
+            }
+        }
+        return laneSum(a);
+    }
+
+    /** {@link #LANES} quants from byte {@code at}, as floats times the block scale {@code d}. */
+    private static FloatVector q8Lanes(ByteBuffer b, int at, float d) {
+        return ((FloatVector) ByteVector.fromByteBuffer(B, b, at, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2F, F, 0)).mul(d);
+    }
+
+    // ---- any type, rows dequantized once per call, tiles of 4 rows x 3 tokens
+
+    private static void multiplyDequantized(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
+            float[] x, int xOff, int tokens, float[] y, int yOff) {
+        int rows = w.rows();
+        int cols = w.cols();
+        int grain = (pool.grain(rows, ROW_BLOCK) + ROW_BLOCK - 1) / ROW_BLOCK * ROW_BLOCK;
+        pool.forRange(rows, grain, (from, to) -> {
+            float[] wr = scratch.get().vector(Slot.WEIGHT_BLOCK, ROW_BLOCK * cols);
+            for (int o0 = from; o0 < to; o0 += ROW_BLOCK) {
+                int n = Math.min(ROW_BLOCK, to - o0);
+                for (int r = 0; r < n; r++) {
+                    dequantizeRow(w, o0 + r, wr, r * cols);
+                }
+                int t = 0;
+                for (; t + 3 <= tokens; t += 3) {
+                    int r = 0;
+                    for (; r + 4 <= n; r += 4) {
+                        tile4x3(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
+                    }
+                    for (; r < n; r++) {
+                        for (int u = t; u < t + 3; u++) {
+                            y[yOff + u * rows + o0 + r] = tile1x1(wr, r * cols, cols, x, xOff + u * cols);
+                        }
+                    }
+                }
+                for (; t < tokens; t++) {
+                    int r = 0;
+                    for (; r + 4 <= n; r += 4) {
+                        tile4x1(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r);
+                    }
+                    for (; r < n; r++) {
+                        y[yOff + t * rows + o0 + r] = tile1x1(wr, r * cols, cols, x, xOff + t * cols);
+                    }
+                }
+            }
+        });
+    }
+
+    private static void dequantizeRow(CpuWeightMatrix w, int row, float[] dst, int at) {
+        if (w.type() != GgmlType.Q8_0) {
+            w.dequantizeRow(row, dst, at);
+            return;
+        }
+        ByteBuffer b = w.buffer(row);
+        int p = w.offset(row);
+        int blocks = w.cols() / Q8_BLOCK;
+        for (int k = 0; k < blocks; k++, p += Q8_BYTES) {
+            float d = Float16.toFloat(b.getShort(p));
+            for (int j = 0; j < Q8_BLOCK; j += LANES) {
+                q8Lanes(b, p + 2 + j, d).intoArray(dst, at + k * Q8_BLOCK + j);
+            }
+        }
+    }
+
+    /**
+     * Rows {@code w[wAt + r*cols ..]} (r < 4) times tokens {@code x[xAt + t*cols ..]} (t < 3) into
+     * {@code y[yAt + t*rows + r]}.
+     */
+    private static void tile4x3(float[] w, int wAt, int cols, float[] x, int xAt, float[] y, int yAt, int rows) {
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F);
+        FloatVector a02 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        FloatVector a12 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F);
+        FloatVector a21 = FloatVector.zero(F);
+        FloatVector a22 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F);
+        FloatVector a31 = FloatVector.zero(F);
+        FloatVector a32 = FloatVector.zero(F);
+        int w1 = wAt + cols;
+        int w2 = w1 + cols;
+        int w3 = w2 + cols;
+        int x1 = xAt + cols;
+        int x2 = x1 + cols;
+        int bound = F.loopBound(cols);
+        for (int i = 0; i < bound; i += LANES) {
+            FloatVector v0 = FloatVector.fromArray(F, x, xAt + i);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + i);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + i);
+            FloatVector r0 = FloatVector.fromArray(F, w, wAt + i);
+            a00 = r0.fma(v0, a00);
+            a01 = r0.fma(v1, a01);
+            a02 = r0.fma(v2, a02);
+            FloatVector r1 = FloatVector.fromArray(F, w, w1 + i);
+            a10 = r1.fma(v0, a10);
+            a11 = r1.fma(v1, a11);
+            a12 = r1.fma(v2, a12);
+            FloatVector r2 = FloatVector.fromArray(F, w, w2 + i);
+            a20 = r2.fma(v0, a20);
+            a21 = r2.fma(v1, a21);
+            a22 = r2.fma(v2, a22);
+            FloatVector r3 = FloatVector.fromArray(F, w, w3 + i);
+            a30 = r3.fma(v0, a30);
+            a31 = r3.fma(v1, a31);
+            a32 = r3.fma(v2, a32);
+        }
+        y[yAt] = finish(a00, w, wAt, x, xAt, bound, cols);
+        y[yAt + 1] = finish(a10, w, w1, x, xAt, bound, cols);
+        y[yAt + 2] = finish(a20, w, w2, x, xAt, bound, cols);
+        y[yAt + 3] = finish(a30, w, w3, x, xAt, bound, cols);
+        y[yAt + rows] = finish(a01, w, wAt, x, x1, bound, cols);
+        y[yAt + rows + 1] = finish(a11, w, w1, x, x1, bound, cols);
+        y[yAt + rows + 2] = finish(a21, w, w2, x, x1, bound, cols);
+        y[yAt + rows + 3] = finish(a31, w, w3, x, x1, bound, cols);
+        y[yAt + 2 * rows] = finish(a02, w, wAt, x, x2, bound, cols);
+        y[yAt + 2 * rows + 1] = finish(a12, w, w1, x, x2, bound, cols);
+        y[yAt + 2 * rows + 2] = finish(a22, w, w2, x, x2, bound, cols);
+        y[yAt + 2 * rows + 3] = finish(a32, w, w3, x, x2, bound, cols);
+    }
+
+    /** Rows {@code w[wAt + r*cols ..]} (r < 4) times one token {@code x[xAt ..]} into {@code y[yAt + r]}. */
+    private static void tile4x1(float[] w, int wAt, int cols, float[] x, int xAt, float[] y, int yAt) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int w1 = wAt + cols;
+        int w2 = w1 + cols;
+        int w3 = w2 + cols;
+        int bound = F.loopBound(cols);
+        for (int i = 0; i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xAt + i);
+            a0 = FloatVector.fromArray(F, w, wAt + i).fma(v, a0);
+            a1 = FloatVector.fromArray(F, w, w1 + i).fma(v, a1);
+            a2 = FloatVector.fromArray(F, w, w2 + i).fma(v, a2);
+            a3 = FloatVector.fromArray(F, w, w3 + i).fma(v, a3);
+        }
+        y[yAt] = finish(a0, w, wAt, x, xAt, bound, cols);
+        y[yAt + 1] = finish(a1, w, w1, x, xAt, bound, cols);
+        y[yAt + 2] = finish(a2, w, w2, x, xAt, bound, cols);
+        y[yAt + 3] = finish(a3, w, w3, x, xAt, bound, cols);
+    }
+
+    private static float tile1x1(float[] w, int wAt, int cols, float[] x, int xAt) {
+        FloatVector a = FloatVector.zero(F);
+        int bound = F.loopBound(cols);
+        for (int i = 0; i < bound; i += LANES) {
+            a = FloatVector.fromArray(F, w, wAt + i).fma(FloatVector.fromArray(F, x, xAt + i), a);
+        }
+        return finish(a, w, wAt, x, xAt, bound, cols);
+    }
+
+    /** The lane sum of {@code acc}, then the products past the last whole vector, in order. */
+    private static float finish(FloatVector acc, float[] w, int wAt, float[] x, int xAt, int bound, int cols) {
+        float sum = laneSum(acc);
+        for (int i = bound; i < cols; i++) {
+            sum = Math.fma(w[wAt + i], x[xAt + i], sum);
+        }
+        return sum;
+    }
+}
