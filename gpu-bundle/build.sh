@@ -43,8 +43,9 @@ rm -rf "$unpacked"
 echo "linking a Java runtime with the modules the jars use"
 modules="$(jdeps --multi-release 17 --ignore-missing-deps --print-module-deps "$bundle"/lib/*.jar 2>/dev/null | tail -1)"
 # Found only at run time: jdk.zipfs (JUnit's class path scanning of jars) and jdk.unsupported
-# (sun.misc.Unsafe, which JCuda's and AssertJ's dependencies may reach reflectively).
-modules="$modules,jdk.zipfs,jdk.unsupported"
+# (sun.misc.Unsafe, which JCuda's and AssertJ's dependencies may reach reflectively), and
+# jdk.incubator.vector, which run.sh adds for the CPU backend's kernels (the CPU side of the parity tests).
+modules="$modules,jdk.zipfs,jdk.unsupported,jdk.incubator.vector"
 jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 \
     --output "$bundle/runtime"
 

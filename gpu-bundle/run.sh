@@ -31,7 +31,7 @@ if [ ! -x "$java" ] || [ ! -d "$here/lib" ]; then
   exit 4
 fi
 cp="$here/lib/*"
-jvm=(-XX:MaxRAMPercentage=70 -Dorg.slf4j.simpleLogger.showDateTime=true
+jvm=(-XX:MaxRAMPercentage=70 --add-modules=jdk.incubator.vector -Dorg.slf4j.simpleLogger.showDateTime=true
      -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS)
 
 probe="$("$java" -cp "$cp" dev.pflash.runtime.backend.cuda.GpuProbeCommand 2>/dev/null)"

@@ -15,6 +15,7 @@ final class CpuScratch {
     }
 
     private final float[][] vectors = new float[Slot.values().length][];
+    private byte[] bytes = new byte[0];
     private final float[][][] matrices = new float[Slot.values().length][][];
 
     /** A vector of at least {@code n} floats with unspecified contents. */
@@ -25,6 +26,14 @@ final class CpuScratch {
             vectors[slot.ordinal()] = v;
         }
         return v;
+    }
+
+    /** At least {@code n} bytes with unspecified contents: quantized weight rows copied for the vector kernels. */
+    byte[] bytes(int n) {
+        if (bytes.length < n) {
+            bytes = new byte[n];
+        }
+        return bytes;
     }
 
     /**

@@ -3,27 +3,24 @@ package dev.pflash.runtime.backend.cpu;
 import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
 import dev.pflash.runtime.gguf.Float16;
 import dev.pflash.runtime.gguf.GgmlType;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The matmul on the Vector API, with float activations. Each output {@code y[t][o]} is one chain
  * of fused multiply-adds per lane over {@code i = 0, L, 2L, ...} (L = {@link #LANES}), then the
- * lanes summed in a fixed tree order, then the {@code cols % L} tail products in order. Every
+ * lanes summed in lane order ({@link #laneSum}), then the {@code cols % L} tail products in order. Every
  * kernel below computes each (row, token) output exactly this way, whatever tile it belongs to,
  * so a token gets the same bits however many tokens share its call: prompts give the same logits
  * in one chunk, in steps or packed.
  *
  * <p>Two ways to the weights:
  * <ul>
- *   <li>one token (a decode step) on Q8_0 weights: each block's 32 quants are loaded as bytes,
- *       widened to floats and scaled by the block's scale (exactly the dequantized value, an f16
+ *   <li>one token (a decode step) on Q8_0 weights: each block's 32 quants are loaded as bytes
+ *       (rows copied to a heap array first), widened to floats and scaled by the block's scale (exactly the dequantized value, an f16
  *       times an 8-bit integer fits a float), four rows at a time for independent FMA chains;</li>
  *   <li>otherwise: {@link #ROW_BLOCK} rows are dequantized into a float scratch (Q8_0 with vector
  *       code, other types with {@link CpuWeightMatrix#dequantizeRow}), then swept over all tokens
@@ -49,9 +46,6 @@ final class VectorMatmul {
     static final int ROW_BLOCK = 16;
     private static final int Q8_BLOCK = 32;
     private static final int Q8_BYTES = 34;
-    /** Rearrangements that fold the upper half of the lanes onto the lower half, halving each time. */
-    private static final VectorShuffle<Float>[] FOLDS = folds();
-
     private VectorMatmul() {
     }
 
@@ -64,74 +58,78 @@ final class VectorMatmul {
         return F.vectorBitSize() + "-bit float vectors (" + LANES + " lanes), float activations";
     }
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] folds() {
-        int steps = Integer.numberOfTrailingZeros(LANES);
-        VectorShuffle<Float>[] s = new VectorShuffle[steps];
-        for (int k = 0; k < steps; k++) {
-            s[k] = VectorShuffle.iota(F, LANES >> (k + 1), 1, true);
-        }
-        return s;
-    }
-
-    /** The sum of the lanes of {@code v}, in the same tree order on every call (reduceLanes promises no order). */
+    /**
+     * The sum of the lanes of {@code v}, lane 0 first. The API leaves the order of a float
+     * reduction open; Java 17 adds the lanes in order both in its Java code (interpreter, C1) and
+     * in C2's x86 and AArch64 code, so a kernel gives the same bits before and after it is
+     * compiled. {@code VectorMatmulTest} checks that this holds on the JVM at hand.
+     */
     static float laneSum(FloatVector v) {
-        for (VectorShuffle<Float> fold : FOLDS) {
-            v = v.add(v.rearrange(fold));
-        }
-        return v.lane(0);
+        return v.reduceLanes(VectorOperators.ADD);
     }
 
     static void multiply(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
             float[] x, int xOff, int tokens, float[] y, int yOff) {
         if (tokens == 1 && w.type() == GgmlType.Q8_0) {
-            multiplyQ8Row(pool, w, x, xOff, y, yOff);
+            multiplyQ8Row(pool, scratch, w, x, xOff, y, yOff);
         } else {
             multiplyDequantized(pool, scratch, w, x, xOff, tokens, y, yOff);
         }
     }
 
-    // ---- one token, Q8_0 weights read in place
+    // ---- one token, Q8_0 weights
 
-    private static void multiplyQ8Row(CpuThreadPool pool, CpuWeightMatrix w, float[] x, int xOff, float[] y, int yOff) {
+    private static void multiplyQ8Row(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
+            float[] x, int xOff, float[] y, int yOff) {
         int rows = w.rows();
         int blocks = w.cols() / Q8_BLOCK;
+        int rowBytes = blocks * Q8_BYTES;
         int grain = (pool.grain(rows, 16) + 3) / 4 * 4;
         pool.forRange(rows, grain, (from, to) -> {
+            byte[] q = scratch.get().bytes(4 * rowBytes);
             int o = from;
             for (; o + 4 <= to; o += 4) {
-                q8FourRows(w, o, blocks, x, xOff, y, yOff + o);
+                for (int r = 0; r < 4; r++) {
+                    copyRow(w, o + r, q, r * rowBytes, rowBytes);
+                }
+                q8FourRows(q, rowBytes, blocks, x, xOff, y, yOff + o);
             }
             for (; o < to; o++) {
-                y[yOff + o] = q8OneRow(w.buffer(o), w.offset(o), blocks, x, xOff);
+                copyRow(w, o, q, 0, rowBytes);
+                y[yOff + o] = q8OneRow(q, 0, blocks, x, xOff);
             }
         });
     }
 
-    private static void q8FourRows(CpuWeightMatrix w, int o, int blocks, float[] x, int xOff, float[] y, int yAt) {
-        ByteBuffer b0 = w.buffer(o);
-        ByteBuffer b1 = w.buffer(o + 1);
-        ByteBuffer b2 = w.buffer(o + 2);
-        ByteBuffer b3 = w.buffer(o + 3);
-        int p0 = w.offset(o);
-        int p1 = w.offset(o + 1);
-        int p2 = w.offset(o + 2);
-        int p3 = w.offset(o + 3);
+    /**
+     * Copies a row's bytes to a heap array: the Vector API of Java 17 loads bytes from an array
+     * about twice as fast as from a (memory-mapped) buffer, and the copy is a plain memcpy.
+     */
+    private static void copyRow(CpuWeightMatrix w, int row, byte[] dst, int at, int rowBytes) {
+        w.buffer(row).get(w.offset(row), dst, at, rowBytes);
+    }
+
+    /** Four Q8_0 rows, {@code rowBytes} apart in {@code q} from 0, times one token into {@code y[yAt .. yAt + 4)}. */
+    private static void q8FourRows(byte[] q, int rowBytes, int blocks, float[] x, int xOff, float[] y, int yAt) {
+        int p0 = 0;
+        int p1 = rowBytes;
+        int p2 = 2 * rowBytes;
+        int p3 = 3 * rowBytes;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
         for (int k = 0; k < blocks; k++, p0 += Q8_BYTES, p1 += Q8_BYTES, p2 += Q8_BYTES, p3 += Q8_BYTES) {
-            float d0 = Float16.toFloat(b0.getShort(p0));
-            float d1 = Float16.toFloat(b1.getShort(p1));
-            float d2 = Float16.toFloat(b2.getShort(p2));
-            float d3 = Float16.toFloat(b3.getShort(p3));
+            float d0 = scale(q, p0);
+            float d1 = scale(q, p1);
+            float d2 = scale(q, p2);
+            float d3 = scale(q, p3);
             for (int j = 0; j < Q8_BLOCK; j += LANES) {
                 FloatVector xv = FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j);
-                a0 = q8Lanes(b0, p0 + 2 + j, d0).fma(xv, a0);
-                a1 = q8Lanes(b1, p1 + 2 + j, d1).fma(xv, a1);
-                a2 = q8Lanes(b2, p2 + 2 + j, d2).fma(xv, a2);
-                a3 = q8Lanes(b3, p3 + 2 + j, d3).fma(xv, a3);
+                a0 = q8Lanes(q, p0 + 2 + j, d0).fma(xv, a0);
+                a1 = q8Lanes(q, p1 + 2 + j, d1).fma(xv, a1);
+                a2 = q8Lanes(q, p2 + 2 + j, d2).fma(xv, a2);
+                a3 = q8Lanes(q, p3 + 2 + j, d3).fma(xv, a3);
             }
         }
         y[yAt] = laneSum(a0);
@@ -140,21 +138,25 @@ final class VectorMatmul {
         y[yAt + 3] = laneSum(a3);
     }
 
-    private static float q8OneRow(ByteBuffer b, int p, int blocks, float[] x, int xOff) {
+    private static float q8OneRow(byte[] q, int p, int blocks, float[] x, int xOff) {
         FloatVector a = FloatVector.zero(F);
         for (int k = 0; k < blocks; k++, p += Q8_BYTES) {
-            float d = Float16.toFloat(b.getShort(p));
+            float d = scale(q, p);
             for (int j = 0; j < Q8_BLOCK; j += LANES) {
-                a = q8Lanes(b, p + 2 + j, d).fma(FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j), a);
+                a = q8Lanes(q, p + 2 + j, d).fma(FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j), a);
             }
         }
         return laneSum(a);
     }
 
+    /** The f16 block scale at byte {@code at}. */
+    private static float scale(byte[] q, int at) {
+        return Float16.toFloat((short) ((q[at] & 0xFF) | (q[at + 1] << 8)));
+    }
+
     /** {@link #LANES} quants from byte {@code at}, as floats times the block scale {@code d}. */
-    private static FloatVector q8Lanes(ByteBuffer b, int at, float d) {
-        return ((FloatVector) ByteVector.fromByteBuffer(B, b, at, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.B2F, F, 0)).mul(d);
+    private static FloatVector q8Lanes(byte[] q, int at, float d) {
+        return ((FloatVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2F, F, 0)).mul(d);
     }
 
     // ---- any type, rows dequantized once per call, tiles of 4 rows x 3 tokens
@@ -165,11 +167,12 @@ final class VectorMatmul {
         int cols = w.cols();
         int grain = (pool.grain(rows, ROW_BLOCK) + ROW_BLOCK - 1) / ROW_BLOCK * ROW_BLOCK;
         pool.forRange(rows, grain, (from, to) -> {
-            float[] wr = scratch.get().vector(Slot.WEIGHT_BLOCK, ROW_BLOCK * cols);
+            CpuScratch s = scratch.get();
+            float[] wr = s.vector(Slot.WEIGHT_BLOCK, ROW_BLOCK * cols);
             for (int o0 = from; o0 < to; o0 += ROW_BLOCK) {
                 int n = Math.min(ROW_BLOCK, to - o0);
                 for (int r = 0; r < n; r++) {
-                    dequantizeRow(w, o0 + r, wr, r * cols);
+                    dequantizeRow(s, w, o0 + r, wr, r * cols);
                 }
                 int t = 0;
                 for (; t + 3 <= tokens; t += 3) {
@@ -196,18 +199,18 @@ final class VectorMatmul {
         });
     }
 
-    private static void dequantizeRow(CpuWeightMatrix w, int row, float[] dst, int at) {
+    private static void dequantizeRow(CpuScratch s, CpuWeightMatrix w, int row, float[] dst, int at) {
         if (w.type() != GgmlType.Q8_0) {
             w.dequantizeRow(row, dst, at);
             return;
         }
-        ByteBuffer b = w.buffer(row);
-        int p = w.offset(row);
         int blocks = w.cols() / Q8_BLOCK;
-        for (int k = 0; k < blocks; k++, p += Q8_BYTES) {
-            float d = Float16.toFloat(b.getShort(p));
+        byte[] q = s.bytes(blocks * Q8_BYTES);
+        copyRow(w, row, q, 0, blocks * Q8_BYTES);
+        for (int k = 0, p = 0; k < blocks; k++, p += Q8_BYTES) {
+            float d = scale(q, p);
             for (int j = 0; j < Q8_BLOCK; j += LANES) {
-                q8Lanes(b, p + 2 + j, d).intoArray(dst, at + k * Q8_BLOCK + j);
+                q8Lanes(q, p + 2 + j, d).intoArray(dst, at + k * Q8_BLOCK + j);
             }
         }
     }
