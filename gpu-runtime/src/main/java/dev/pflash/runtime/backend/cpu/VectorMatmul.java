@@ -1,7 +1,6 @@
 package dev.pflash.runtime.backend.cpu;
 
 import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
-import dev.pflash.runtime.gguf.Float16;
 import dev.pflash.runtime.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -19,11 +18,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Two ways to the weights:
  * <ul>
- *   <li>one token (a decode step) on Q8_0 weights: each block's 32 quants are loaded as bytes
- *       (rows copied to a heap array first), widened to floats and scaled by the block's scale (exactly the dequantized value, an f16
- *       times an 8-bit integer fits a float), four rows at a time for independent FMA chains;</li>
- *   <li>otherwise: {@link #ROW_BLOCK} rows are dequantized into a float scratch (Q8_0 with vector
- *       code, other types with {@link CpuWeightMatrix#dequantizeRow}), then swept over all tokens
+ *   <li>up to {@link #DIRECT_MAX_TOKENS} tokens (decode steps) on Q8_0 weights: each block's
+ *       quants are loaded as bytes (rows copied to a heap array first), widened to floats and
+ *       scaled by the block's scale (exactly the dequantized value: an f16 times an 8-bit integer
+ *       fits a float), four rows by two tokens at a time;</li>
+ *   <li>otherwise: {@link #ROW_BLOCK} rows are dequantized into a float scratch
+ *       ({@link VectorDequantize} for Q8_0, Q4_K and Q6_K, the reference code for the others), then swept over all tokens
  *       in register tiles of 4 rows x 3 tokens: each weight vector loaded serves 3 tokens, each
  *       activation vector 4 rows.</li>
  * </ul>
@@ -44,6 +44,8 @@ final class VectorMatmul {
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
     /** Rows dequantized together; their floats stay in L2 while all tokens pass over them. */
     static final int ROW_BLOCK = 16;
+    /** Up to this many tokens (decode steps of a batch), Q8_0 weights are widened per use rather than dequantized up front. */
+    static final int DIRECT_MAX_TOKENS = 4;
     private static final int Q8_BLOCK = 32;
     private static final int Q8_BYTES = 34;
     private VectorMatmul() {
@@ -70,19 +72,20 @@ final class VectorMatmul {
 
     static void multiply(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
             float[] x, int xOff, int tokens, float[] y, int yOff) {
-        if (tokens == 1 && w.type() == GgmlType.Q8_0) {
-            multiplyQ8Row(pool, scratch, w, x, xOff, y, yOff);
+        if (tokens <= DIRECT_MAX_TOKENS && w.type() == GgmlType.Q8_0) {
+            multiplyQ8Direct(pool, scratch, w, x, xOff, tokens, y, yOff);
         } else {
             multiplyDequantized(pool, scratch, w, x, xOff, tokens, y, yOff);
         }
     }
 
-    // ---- one token, Q8_0 weights
+    // ---- a few tokens, Q8_0 weights
 
-    private static void multiplyQ8Row(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
-            float[] x, int xOff, float[] y, int yOff) {
+    private static void multiplyQ8Direct(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
+            float[] x, int xOff, int tokens, float[] y, int yOff) {
         int rows = w.rows();
-        int blocks = w.cols() / Q8_BLOCK;
+        int cols = w.cols();
+        int blocks = cols / Q8_BLOCK;
         int rowBytes = blocks * Q8_BYTES;
         int grain = (pool.grain(rows, 16) + 3) / 4 * 4;
         pool.forRange(rows, grain, (from, to) -> {
@@ -92,13 +95,69 @@ final class VectorMatmul {
                 for (int r = 0; r < 4; r++) {
                     copyRow(w, o + r, q, r * rowBytes, rowBytes);
                 }
-                q8FourRows(q, rowBytes, blocks, x, xOff, y, yOff + o);
+                int t = 0;
+                for (; t + 2 <= tokens; t += 2) {
+                    q8FourRowsTwoTokens(q, rowBytes, blocks, x, xOff + t * cols, cols, y, yOff + t * rows + o, rows);
+                }
+                for (; t < tokens; t++) {
+                    q8FourRows(q, rowBytes, blocks, x, xOff + t * cols, y, yOff + t * rows + o);
+                }
             }
             for (; o < to; o++) {
                 copyRow(w, o, q, 0, rowBytes);
-                y[yOff + o] = q8OneRow(q, 0, blocks, x, xOff);
+                for (int t = 0; t < tokens; t++) {
+                    y[yOff + t * rows + o] = q8OneRow(q, 0, blocks, x, xOff + t * cols);
+                }
             }
         });
+    }
+
+    /** As {@link #q8FourRows} for two tokens, {@code cols} apart in {@code x}, into {@code y[yAt + t*rows + r]}: each widened weight vector serves both. */
+    private static void q8FourRowsTwoTokens(byte[] q, int rowBytes, int blocks, float[] x, int xOff, int cols,
+            float[] y, int yAt, int rows) {
+        int p0 = 0;
+        int p1 = rowBytes;
+        int p2 = 2 * rowBytes;
+        int p3 = 3 * rowBytes;
+        int x1 = xOff + cols;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        FloatVector a21 = FloatVector.zero(F);
+        FloatVector a31 = FloatVector.zero(F);
+        for (int k = 0; k < blocks; k++, p0 += Q8_BYTES, p1 += Q8_BYTES, p2 += Q8_BYTES, p3 += Q8_BYTES) {
+            float d0 = scale(q, p0);
+            float d1 = scale(q, p1);
+            float d2 = scale(q, p2);
+            float d3 = scale(q, p3);
+            for (int j = 0; j < Q8_BLOCK; j += LANES) {
+                FloatVector v0 = FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j);
+                FloatVector v1 = FloatVector.fromArray(F, x, x1 + k * Q8_BLOCK + j);
+                FloatVector w0 = q8Lanes(q, p0 + 2 + j, d0);
+                a00 = w0.fma(v0, a00);
+                a01 = w0.fma(v1, a01);
+                FloatVector w1 = q8Lanes(q, p1 + 2 + j, d1);
+                a10 = w1.fma(v0, a10);
+                a11 = w1.fma(v1, a11);
+                FloatVector w2 = q8Lanes(q, p2 + 2 + j, d2);
+                a20 = w2.fma(v0, a20);
+                a21 = w2.fma(v1, a21);
+                FloatVector w3 = q8Lanes(q, p3 + 2 + j, d3);
+                a30 = w3.fma(v0, a30);
+                a31 = w3.fma(v1, a31);
+            }
+        }
+        y[yAt] = laneSum(a00);
+        y[yAt + 1] = laneSum(a10);
+        y[yAt + 2] = laneSum(a20);
+        y[yAt + 3] = laneSum(a30);
+        y[yAt + rows] = laneSum(a01);
+        y[yAt + rows + 1] = laneSum(a11);
+        y[yAt + rows + 2] = laneSum(a21);
+        y[yAt + rows + 3] = laneSum(a31);
     }
 
     /**
@@ -151,12 +210,12 @@ final class VectorMatmul {
 
     /** The f16 block scale at byte {@code at}. */
     private static float scale(byte[] q, int at) {
-        return Float16.toFloat((short) ((q[at] & 0xFF) | (q[at + 1] << 8)));
+        return VectorDequantize.f16(q, at);
     }
 
     /** {@link #LANES} quants from byte {@code at}, as floats times the block scale {@code d}. */
     private static FloatVector q8Lanes(byte[] q, int at, float d) {
-        return ((FloatVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2F, F, 0)).mul(d);
+        return VectorDequantize.widen(ByteVector.fromArray(B, q, at)).mul(d);
     }
 
     // ---- any type, rows dequantized once per call, tiles of 4 rows x 3 tokens
@@ -200,18 +259,10 @@ final class VectorMatmul {
     }
 
     private static void dequantizeRow(CpuScratch s, CpuWeightMatrix w, int row, float[] dst, int at) {
-        if (w.type() != GgmlType.Q8_0) {
+        if (VectorDequantize.handles(w.type())) {
+            VectorDequantize.row(s, w, row, dst, at);
+        } else {
             w.dequantizeRow(row, dst, at);
-            return;
-        }
-        int blocks = w.cols() / Q8_BLOCK;
-        byte[] q = s.bytes(blocks * Q8_BYTES);
-        copyRow(w, row, q, 0, blocks * Q8_BYTES);
-        for (int k = 0, p = 0; k < blocks; k++, p += Q8_BYTES) {
-            float d = scale(q, p);
-            for (int j = 0; j < Q8_BLOCK; j += LANES) {
-                q8Lanes(q, p + 2 + j, d).intoArray(dst, at + k * Q8_BLOCK + j);
-            }
         }
     }
 

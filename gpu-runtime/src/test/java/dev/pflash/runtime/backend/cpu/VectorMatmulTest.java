@@ -97,6 +97,21 @@ class VectorMatmulTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_K", "Q6_K"})
+    void vectorDequantizationGivesTheReferenceFloatsExactly(GgmlType type) {
+        TensorData tensor = randomTensor(type, 768, 9, 8);
+        CpuWeightMatrix w = new CpuWeightMatrix(tensor);
+        CpuScratch scratch = new CpuScratch();
+        for (int row = 0; row < 9; row++) {
+            float[] want = new float[768];
+            tensor.dequantizeRow(row, want, 0);
+            float[] got = new float[768 + 5];
+            VectorDequantize.row(scratch, w, row, got, 5);
+            assertThat(Arrays.copyOfRange(got, 5, got.length)).as("row %d", row).containsExactly(want);
+        }
+    }
+
     /** Values whose float sum depends on the order of the additions; run until C2 has compiled laneSum. */
     @Test
     void laneSumAddsTheLanesInOrderBeforeAndAfterCompilation() {
