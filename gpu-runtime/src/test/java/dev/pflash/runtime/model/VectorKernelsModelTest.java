@@ -1,6 +1,7 @@
 package dev.pflash.runtime.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.backend.cpu.CpuBackends;
@@ -8,6 +9,7 @@ import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.GgufFile;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.models.DemoModels;
+import dev.pflash.runtime.sampling.Sampler;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
@@ -75,7 +77,7 @@ class VectorKernelsModelTest {
             }
             for (int i = 0; i < sl.length; i++) {
                 assertThat((double) vl[i]).as("logit %d", i).isCloseTo(sl[i],
-                        org.assertj.core.api.Assertions.offset(TOLERANCE * scale));
+                        offset(TOLERANCE * scale));
             }
             assertThat(greedy(v, prompt, generate)).containsExactly(greedy(s, prompt, generate));
         }
@@ -86,19 +88,9 @@ class VectorKernelsModelTest {
         float[] logits = t.prefill(cache, prompt);
         int[] out = new int[generate];
         for (int i = 0; i < generate; i++) {
-            out[i] = argmax(logits);
+            out[i] = Sampler.argmax(logits);
             logits = t.forward(cache, new int[] {out[i]}, cache.length(), LogitsMode.LAST);
         }
         return out;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -98,7 +99,7 @@ class VectorMatmulTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_K", "Q6_K"})
     void vectorDequantizationGivesTheReferenceFloatsExactly(GgmlType type) {
         TensorData tensor = randomTensor(type, 768, 9, 8);
         CpuWeightMatrix w = new CpuWeightMatrix(tensor);
