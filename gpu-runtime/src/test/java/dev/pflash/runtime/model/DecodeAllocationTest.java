@@ -17,7 +17,7 @@ class DecodeAllocationTest {
     private static final TinyModel.Spec WIDE = new TinyModel.Spec("wide-qwen3", "qwen3", 2, 512, 1536, 8, 4, 64,
             4096, 400, 1_000_000f, 1e-6f, false, false, true);
     private static final int STEPS = 200;
-    /** Bookkeeping per step (positions, chunk copies, op lambdas, attention's small objects): generous, so it cannot flake. */
+    /** Bookkeeping per step (positions, chunk copies, op lambdas, attention's small objects); generous. */
     private static final long BOOKKEEPING_BYTES = 32 * 1024;
 
     @Test

@@ -41,7 +41,10 @@ final class CpuThreadPool implements AutoCloseable {
     /** Bumped to publish an op; workers wait for it to change. */
     private volatile long generation;
     private volatile boolean closed;
-    /** The generation in the high 32 bits, the next unclaimed chunk in the low 32: a claim is a CAS, so a late worker cannot take a chunk of a newer op. */
+    /**
+     * The generation in the high 32 bits, the next unclaimed chunk in the low 32: a claim is a
+     * CAS, so a late worker cannot take a chunk of a newer op.
+     */
     private final AtomicLong claims = new AtomicLong();
     private final AtomicInteger remaining = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -158,7 +161,10 @@ final class CpuThreadPool implements AutoCloseable {
         }
     }
 
-    /** Waits for chunks still running on workers; they write into the caller's buffers, so returning early is not an option. */
+    /**
+     * Waits for chunks still running on workers; they write into the caller's buffers, so
+     * returning early is not an option.
+     */
     private void awaitChunks() {
         long start = 0;
         int spins = 0;
@@ -199,7 +205,8 @@ final class CpuThreadPool implements AutoCloseable {
             }
             if (++spins % SPINS_PER_CLOCK_READ == 0 && System.nanoTime() - start > SPIN_NANOS) {
                 setParked(index, true);
-                // Re-read after announcing the park: a caller that bumped the generation before seeing the flag is caught here.
+                // Re-read after announcing the park: a caller that bumped the generation before
+                // seeing the flag is caught here.
                 if (generation == seen && !closed) {
                     LockSupport.park(this);
                 }

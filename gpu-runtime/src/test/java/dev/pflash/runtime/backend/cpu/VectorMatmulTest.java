@@ -93,7 +93,8 @@ class VectorMatmulTest {
             float[] all = multiply(vector, tensor, x, 19);
             for (int t = 0; t < 19; t++) {
                 float[] one = multiply(vector, tensor, Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1);
-                assertThat(one).as("%s token %d", type, t).containsExactly(Arrays.copyOfRange(all, t * rows, (t + 1) * rows));
+                assertThat(one).as("%s token %d", type, t)
+                        .containsExactly(Arrays.copyOfRange(all, t * rows, (t + 1) * rows));
             }
         }
     }
