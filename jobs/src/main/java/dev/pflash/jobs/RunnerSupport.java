@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
 final class RunnerSupport {
     /** The JVM flags of the runner jar on the class path, one per line ({@code java @file} syntax). */
     static final String JVM_FLAGS_RESOURCE = "META-INF/pflash/java17-jvm-flags";
+    private static final String ADD_MODULES = "--add-modules=";
 
     private static final Logger LOG = LoggerFactory.getLogger(RunnerSupport.class);
     private static final String UNKNOWN_RUNNER = "Unknown 'runner' specified";
@@ -97,11 +98,15 @@ final class RunnerSupport {
         }
     }
 
-    /** The flags listed by the runner jars on the class path that this JVM was not started with. */
+    /**
+     * The flags listed by the runner jars on the class path that this JVM was not started with,
+     * except {@code --add-modules}: the Vector API module only speeds up the CPU kernels, and the
+     * CPU backend logs when it runs without it.
+     */
     static List<String> missingJvmFlags() {
         List<String> missing = new ArrayList<>();
         for (String flag : listedJvmFlags()) {
-            if (!isInEffect(flag)) {
+            if (!flag.startsWith(ADD_MODULES) && !isInEffect(flag)) {
                 missing.add(flag);
             }
         }
@@ -126,14 +131,17 @@ final class RunnerSupport {
     }
 
     /**
-     * Whether {@code flag} ({@code --add-opens=module/package=ALL-UNNAMED} or
-     * {@code --add-exports=...}) holds in this JVM. A module this JVM does not have needs no flag.
+     * Whether {@code flag} ({@code --add-opens=module/package=ALL-UNNAMED},
+     * {@code --add-exports=...} or {@code --add-modules=module}) holds in this JVM. A module this JVM does not have needs no flag.
      */
     static boolean isInEffect(String flag) {
+        if (flag.startsWith(ADD_MODULES)) {
+            return ModuleLayer.boot().findModule(flag.substring(ADD_MODULES.length())).isPresent();
+        }
         boolean opens = flag.startsWith("--add-opens=");
         if (!opens && !flag.startsWith("--add-exports=")) {
-            throw new IllegalArgumentException(JVM_FLAGS_RESOURCE + ": '" + flag + "' is not an --add-opens or"
-                    + " --add-exports flag");
+            throw new IllegalArgumentException(JVM_FLAGS_RESOURCE + ": '" + flag + "' is not an --add-opens,"
+                    + " --add-exports or --add-modules flag");
         }
         String[] target = flag.substring(flag.indexOf('=') + 1).split("[/=]");
         if (target.length != 3 || !target[2].equals("ALL-UNNAMED")) {

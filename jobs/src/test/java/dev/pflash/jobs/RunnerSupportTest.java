@@ -34,8 +34,11 @@ class RunnerSupportTest {
         assertThat(RunnerSupport.isInEffect("--add-exports=java.base/java.lang=ALL-UNNAMED")).isTrue();
         assertThat(RunnerSupport.isInEffect("--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED")).isFalse();
         assertThat(RunnerSupport.isInEffect("--add-opens=no.such.module/some.pkg=ALL-UNNAMED")).isTrue();
+        // surefire starts the test JVM with the Vector API module
+        assertThat(RunnerSupport.isInEffect("--add-modules=jdk.incubator.vector")).isTrue();
+        assertThat(RunnerSupport.isInEffect("--add-modules=no.such.module")).isFalse();
         assertThatThrownBy(() -> RunnerSupport.isInEffect("-Xmx4g"))
-                .hasMessage("META-INF/pflash/java17-jvm-flags: '-Xmx4g' is not an --add-opens or --add-exports flag");
+                .hasMessage("META-INF/pflash/java17-jvm-flags: '-Xmx4g' is not an --add-opens, --add-exports or --add-modules flag");
         assertThatThrownBy(() -> RunnerSupport.isInEffect("--add-opens=java.base/java.lang"))
                 .hasMessage("META-INF/pflash/java17-jvm-flags: '--add-opens=java.base/java.lang' is not of the form"
                         + " --add-opens=module/package=ALL-UNNAMED");

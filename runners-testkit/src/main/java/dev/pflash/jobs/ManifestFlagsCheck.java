@@ -17,6 +17,8 @@ import java.util.Properties;
  * {@code java17-manifest.properties} holds.
  */
 public final class ManifestFlagsCheck {
+    private static final String VECTOR_MODULE = "--add-modules=jdk.incubator.vector";
+
     private ManifestFlagsCheck() {
     }
 
@@ -33,7 +35,11 @@ public final class ManifestFlagsCheck {
                     .forEach(target -> fromManifest.add("--add-" + kind + "=" + target + "=ALL-UNNAMED"));
         }
 
-        assertThat(RunnerSupport.listedJvmFlags()).isNotEmpty().containsExactlyInAnyOrderElementsOf(fromManifest);
+        // A manifest cannot add modules: the Vector API module is in the list for 'java @file' and the tests only.
+        assertThat(RunnerSupport.listedJvmFlags()).contains(VECTOR_MODULE);
+        assertThat(RunnerSupport.listedJvmFlags()).filteredOn(flag -> !flag.equals(VECTOR_MODULE))
+                .isNotEmpty().containsExactlyInAnyOrderElementsOf(fromManifest);
+        assertThat(RunnerSupport.isInEffect(VECTOR_MODULE)).as("the test JVM resolved the Vector API module").isTrue();
         assertThat(RunnerSupport.missingJvmFlags()).as("flags the test JVM was started without").isEmpty();
     }
 }

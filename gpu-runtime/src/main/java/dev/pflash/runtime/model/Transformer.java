@@ -14,6 +14,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,11 @@ public final class Transformer implements AutoCloseable {
     private final int chunkSize;
     private final RotaryEmbedding rope;
     private final AttentionShape attention;
+    /**
+     * The activations of the last call that finished, kept for the next one: a decode loop then
+     * allocates no backend buffers per token. Calls running at once each take their own.
+     */
+    private final AtomicReference<Activations> idle = new AtomicReference<>();
 
     public Transformer(ModelConfig config, Weights weights, Backend backend, int chunkSize) {
         if (chunkSize < 1) {
@@ -182,7 +188,8 @@ public final class Transformer implements AutoCloseable {
             case NONE -> new float[0];
         };
         cache.reserve(cache.length() + n);
-        try (Activations a = new Activations(Math.min(n, chunkSize))) {
+        Activations a = takeActivations(Math.min(n, chunkSize));
+        try {
             for (int from = 0; from < n; from += chunkSize) {
                 int to = Math.min(n, from + chunkSize);
                 int[] chunk = Arrays.copyOfRange(tokens, from, to);
@@ -197,6 +204,8 @@ public final class Transformer implements AutoCloseable {
                     logits(a, to - from - 1, 1, logits, 0);
                 }
             }
+        } finally {
+            returnActivations(a);
         }
         return logits;
     }
@@ -246,7 +255,8 @@ public final class Transformer implements AutoCloseable {
         if (total == 0) {
             return logits;
         }
-        try (Activations a = new Activations(Math.min(total, chunkSize))) {
+        Activations a = takeActivations(Math.min(total, chunkSize));
+        try {
             List<Piece> chunk = new ArrayList<>();
             int size = 0;
             for (int s = 0; s < sequences; s++) {
@@ -267,6 +277,8 @@ public final class Transformer implements AutoCloseable {
             if (!chunk.isEmpty()) {
                 forwardPackedChunk(chunk, caches, tokens, positions, mode, logits, a);
             }
+        } finally {
+            returnActivations(a);
         }
         return logits;
     }
@@ -512,14 +524,38 @@ public final class Transformer implements AutoCloseable {
         return out;
     }
 
-    /** Releases the weights' backend memory; the backend itself belongs to the caller. */
+    /** The idle activations if they hold {@code tokens} rows, else new ones. */
+    private Activations takeActivations(int tokens) {
+        Activations a = idle.getAndSet(null);
+        if (a != null && a.tokens >= tokens) {
+            return a;
+        }
+        if (a != null) {
+            a.close();
+        }
+        return new Activations(tokens);
+    }
+
+    /** Keeps {@code a} for the next call, or frees it when another call's activations are already kept. */
+    private void returnActivations(Activations a) {
+        if (!idle.compareAndSet(null, a)) {
+            a.close();
+        }
+    }
+
+    /** Releases the weights' and kept activations' backend memory; the backend itself belongs to the caller. */
     @Override
     public void close() {
+        Activations a = idle.getAndSet(null);
+        if (a != null) {
+            a.close();
+        }
         weights.close();
     }
 
-    /** The activation buffers of one forward call, sized for its largest chunk. */
+    /** The activation buffers of one forward call, sized for at least its largest chunk. */
     private final class Activations implements AutoCloseable {
+        final int tokens;
         final DeviceBuffer x;
         final DeviceBuffer normed;
         final DeviceBuffer q;
@@ -541,6 +577,7 @@ public final class Transformer implements AutoCloseable {
         private DeviceBuffer logits;
 
         Activations(int tokens) {
+            this.tokens = tokens;
             int e = config.embeddingDim();
             x = backend.allocate(tokens * e);
             normed = backend.allocate(tokens * e);

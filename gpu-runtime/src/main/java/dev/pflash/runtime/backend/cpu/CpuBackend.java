@@ -26,9 +26,35 @@ public final class CpuBackend implements Backend {
     private final ThreadLocal<AttentionScratch> attentionScratch = ThreadLocal.withInitial(AttentionScratch::new);
     private final AttentionKernel attentionKernel = AttentionKernel.forThisJvm();
 
-    /** A backend running each op on {@code threads} threads (at least 1). */
+    /** Whether the matmuls run {@link VectorMatmul} or the scalar reference {@link CpuMatmul}. */
+    private final boolean vectorKernels;
+
+    /**
+     * A backend running each op on {@code threads} threads (at least 1), with the vector kernels
+     * when {@link VectorSupport#useVectorKernels()} allows them.
+     */
     public CpuBackend(int threads) {
         this.pool = new CpuThreadPool(threads);
+        this.vectorKernels = chooseVectorKernels();
+    }
+
+    private static boolean chooseVectorKernels() {
+        if (!VectorSupport.useVectorKernels()) {
+            VectorSupport.logChoiceOnce(null);
+            return false;
+        }
+        if (!VectorMatmul.supported()) {
+            VectorSupport.logScalarOnce("the CPU's preferred vectors hold " + VectorMatmul.LANES
+                    + " floats; the vector kernels need at least 8");
+            return false;
+        }
+        VectorSupport.logChoiceOnce("matmul: " + VectorMatmul.describe());
+        return true;
+    }
+
+    /** Whether this backend's matmuls run the Vector API kernels (else the scalar reference kernels). */
+    public boolean vectorKernels() {
+        return vectorKernels;
     }
 
     /** A backend with one thread per available processor. */
@@ -48,7 +74,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String toString() {
-        return "cpu (" + pool.threads() + " threads)";
+        return "cpu (" + pool.threads() + " threads, " + (vectorKernels ? "vector" : "scalar") + " kernels)";
     }
 
     // ---- memory
@@ -150,7 +176,11 @@ public final class CpuBackend implements Backend {
         CpuBuffer o = cpu(out);
         requireSize("matmul input for " + m.name(), in, (long) tokens * m.cols());
         requireSize("matmul output for " + m.name(), o, (long) tokens * m.rows());
-        CpuMatmul.multiply(pool, scratch, m, in.data, in.offset, tokens, o.data, o.offset);
+        if (vectorKernels) {
+            VectorMatmul.multiply(pool, scratch, m, in.data, in.offset, tokens, o.data, o.offset);
+        } else {
+            CpuMatmul.multiply(pool, scratch, m, in.data, in.offset, tokens, o.data, o.offset);
+        }
     }
 
     @Override

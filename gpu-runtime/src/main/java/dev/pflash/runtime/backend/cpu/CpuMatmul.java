@@ -4,6 +4,8 @@ import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
 import java.util.Arrays;
 
 /**
+ * The scalar matmul: the reference that {@link VectorMatmul} is tested against, and the kernel
+ * that runs when the Vector API is not available ({@link VectorSupport}).
  * {@code y[t][o] = sum_i w[o][i] * x[t][i]} with quantized weights: each worker dequantizes weight
  * rows into a small float scratch and applies them to every token of the chunk, so a prefill
  * chunk decodes each weight row once, not once per token.

@@ -8,11 +8,12 @@ package dev.pflash.runtime.backend.cpu;
 final class CpuScratch {
     /** Names of the reusable slots. */
     enum Slot {
-        WEIGHT_ROW, WEIGHT_ROWS, ACCUMULATORS, TRANSPOSED_INPUT,
+        WEIGHT_ROW, WEIGHT_ROWS, WEIGHT_BLOCK, ACCUMULATORS, TRANSPOSED_INPUT,
         ROPE_COS, ROPE_SIN
     }
 
     private final float[][] vectors = new float[Slot.values().length][];
+    private byte[] bytes = new byte[0];
     private final float[][][] matrices = new float[Slot.values().length][][];
 
     /** A vector of at least {@code n} floats with unspecified contents. */
@@ -23,6 +24,14 @@ final class CpuScratch {
             vectors[slot.ordinal()] = v;
         }
         return v;
+    }
+
+    /** At least {@code n} bytes with unspecified contents: quantized weight rows copied for the vector kernels. */
+    byte[] bytes(int n) {
+        if (bytes.length < n) {
+            bytes = new byte[n];
+        }
+        return bytes;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.pflash.runtime.backend.cpu;
 import dev.pflash.runtime.backend.WeightMatrix;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.TensorData;
+import java.nio.ByteBuffer;
 
 /**
  * A weight matrix read in place from its tensor's bytes (memory-mapped or in memory): nothing is
@@ -56,6 +57,16 @@ final class CpuWeightMatrix implements WeightMatrix {
     /** Dequantizes row {@code row} into {@code dst[dstOffset .. dstOffset + cols)}; safe from any thread. */
     void dequantizeRow(int row, float[] dst, int dstOffset) {
         tensor.dequantizeRow(row, dst, dstOffset);
+    }
+
+    /** The buffer holding row {@code row}'s bytes; shared, read it with absolute gets only. */
+    ByteBuffer buffer(int row) {
+        return tensor.buffer(row);
+    }
+
+    /** Byte offset of row {@code row} inside {@link #buffer(int)}. */
+    int offset(int row) {
+        return tensor.offset(row);
     }
 
     /**

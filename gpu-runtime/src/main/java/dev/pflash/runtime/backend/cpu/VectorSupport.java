@@ -67,16 +67,27 @@ public final class VectorSupport {
 
     /** Logs once per JVM which kernel family the CPU backend uses, and why. */
     static void logChoiceOnce(String vectorDescription) {
-        if (logged) {
-            return;
-        }
-        logged = true;
         Optional<String> reason = scalarReason();
         if (reason.isPresent()) {
-            LOG.info("CPU kernels: scalar ({}); start Java with --add-modules={} for the vector kernels",
-                    reason.get(), MODULE);
-        } else {
+            logScalarOnce(reason.get());
+        } else if (claimLog()) {
             LOG.info("CPU kernels: vector ({})", vectorDescription);
         }
+    }
+
+    /** Logs once per JVM that the CPU backend runs its scalar kernels, for {@code reason}. */
+    static void logScalarOnce(String reason) {
+        if (claimLog()) {
+            LOG.info("CPU kernels: scalar ({}); start Java with --add-modules={} on a CPU with 256-bit or wider"
+                    + " vectors for the vector kernels", reason, MODULE);
+        }
+    }
+
+    private static synchronized boolean claimLog() {
+        if (logged) {
+            return false;
+        }
+        logged = true;
+        return true;
     }
 }

@@ -92,13 +92,7 @@ class CpuMatmulTest {
     }
 
     private static float[] multiply(TensorData tensor, float[] x, int tokens) {
-        WeightMatrix w = backend.upload(tensor);
-        DeviceBuffer in = backend.upload(x);
-        DeviceBuffer out = backend.allocate(tokens * w.rows());
-        backend.matmul(w, in, tokens, out);
-        float[] got = new float[tokens * w.rows()];
-        backend.read(out, got, 0);
-        return got;
+        return VectorMatmulTest.multiply(backend, tensor, x, tokens);
     }
 
     /** Within 1e-4 of the magnitude sum_i |w_i x_i| (float rounding of a sum of that size), per output. */

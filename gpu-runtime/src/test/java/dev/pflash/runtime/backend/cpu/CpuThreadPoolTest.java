@@ -28,6 +28,58 @@ class CpuThreadPoolTest {
     }
 
     @Test
+    void callsFromSeveralThreadsAtOnceAndNestedCallsEachRunEveryIndexOnce() throws Exception {
+        try (CpuThreadPool pool = new CpuThreadPool(3)) {
+            int callers = 4;
+            int n = 2_000;
+            AtomicIntegerArray[] hits = new AtomicIntegerArray[callers];
+            Thread[] threads = new Thread[callers];
+            for (int c = 0; c < callers; c++) {
+                AtomicIntegerArray h = new AtomicIntegerArray(n);
+                hits[c] = h;
+                threads[c] = new Thread(() -> {
+                    for (int round = 0; round < 200; round++) {
+                        pool.forRange(n, 50, (from, to) -> pool.forRange(to - from, 7, (a, b) -> {
+                            for (int i = from + a; i < from + b; i++) {
+                                h.incrementAndGet(i);
+                            }
+                        }));
+                    }
+                });
+                threads[c].start();
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            for (int c = 0; c < callers; c++) {
+                for (int i = 0; i < n; i++) {
+                    assertThat(hits[c].get(i)).as("caller %d index %d", c, i).isEqualTo(200);
+                }
+            }
+        }
+    }
+
+    @Test
+    void manySmallOpsInARowEachCompleteBeforeTheCallReturns() {
+        try (CpuThreadPool pool = new CpuThreadPool(2)) {
+            int[] values = new int[64];
+            for (int op = 1; op <= 20_000; op++) {
+                int expected = op;
+                pool.forRange(values.length, 8, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        values[i] = expected;
+                    }
+                });
+                for (int i = 0; i < values.length; i++) {
+                    if (values[i] != op) {
+                        throw new AssertionError("op " + op + " index " + i + " holds " + values[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void aFailingChunkFailsTheCallWithItsException() {
         try (CpuThreadPool pool = new CpuThreadPool(3)) {
             assertThatThrownBy(() -> pool.forRange(100, 1, (from, to) -> {

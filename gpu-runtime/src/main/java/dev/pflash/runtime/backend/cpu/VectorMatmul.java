@@ -1,0 +1,373 @@
+package dev.pflash.runtime.backend.cpu;
+
+import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
+import dev.pflash.runtime.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The matmul on the Vector API, with float activations. Each output {@code y[t][o]} is one chain
+ * of fused multiply-adds per lane over {@code i = 0, L, 2L, ...} (L = {@link #LANES}), then the
+ * lanes summed in lane order ({@link #laneSum}), then the {@code cols % L} tail products in
+ * order. Every kernel below computes each (row, token) output exactly this way, whatever tile it belongs to,
+ * so a token gets the same bits however many tokens share its call: prompts give the same logits
+ * in one chunk, in steps or packed.
+ *
+ * <p>Two ways to the weights:
+ * <ul>
+ *   <li>up to {@link #DIRECT_MAX_TOKENS} tokens (decode steps) on Q8_0 weights: each block's
+ *       quants are loaded as bytes (rows copied to a heap array first), widened to floats and
+ *       scaled by the block's scale (exactly the dequantized value: an f16 times an 8-bit integer
+ *       fits a float), four rows by two tokens at a time;</li>
+ *   <li>otherwise: {@link #ROW_BLOCK} rows are dequantized into a float scratch
+ *       ({@link VectorDequantize} for Q8_0, Q4_K and Q6_K, the reference code for the others),
+ *       then swept over all tokens in register tiles of 4 rows x 3 tokens: each weight vector
+ *       loaded serves 3 tokens, each activation vector 4 rows.</li>
+ * </ul>
+ *
+ * <p>Why float activations and not llama.cpp's int8 ones: the Java 17 Vector API has no int8 dot
+ * product instruction (no VNNI, no pmaddubsw), so an int8 product costs widening both operands to
+ * shorts, a multiply and widening to ints. Measured on one AVX-512 core, a 1024x1024 Q8_0 mat-vec
+ * took 72-84 us with float activations and 86-105 us with int8 ones (activations rounded to Q8_0
+ * blocks, included); for prefill the float path does one FMA per product on weights dequantized
+ * once per row block for the whole chunk, which int8 products cannot beat.
+ *
+ * <p>Loaded only when {@link VectorSupport#useVectorKernels()} says so.
+ */
+final class VectorMatmul {
+    /** The preferred float species, at most 512 bits: a Q8_0 block of 32 is a whole number of vectors. */
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.vectorBitSize() > 512
+            ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
+    static final int LANES = F.length();
+    /** Bytes loaded per float vector: L quants. */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
+    /** Rows dequantized together; their floats stay in L2 while all tokens pass over them. */
+    static final int ROW_BLOCK = 16;
+    /** Up to this many tokens (decode steps), Q8_0 weights are widened per use, not dequantized up front. */
+    static final int DIRECT_MAX_TOKENS = 4;
+    private static final int Q8_BLOCK = 32;
+    private static final int Q8_BYTES = 34;
+
+    private VectorMatmul() {
+    }
+
+    /** Whether this CPU's vectors are wide enough for these kernels (a byte vector is at least 64 bits). */
+    static boolean supported() {
+        return LANES >= 8;
+    }
+
+    static String describe() {
+        return F.vectorBitSize() + "-bit float vectors (" + LANES + " lanes), float activations";
+    }
+
+    /**
+     * The sum of the lanes of {@code v}, lane 0 first. The API leaves the order of a float
+     * reduction open; Java 17 adds the lanes in order both in its Java code (interpreter, C1) and
+     * in C2's x86 and AArch64 code, so a kernel gives the same bits before and after it is
+     * compiled. {@code VectorMatmulTest} checks that this holds on the JVM at hand.
+     */
+    static float laneSum(FloatVector v) {
+        return v.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void multiply(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
+            float[] x, int xOff, int tokens, float[] y, int yOff) {
+        if (tokens <= DIRECT_MAX_TOKENS && w.type() == GgmlType.Q8_0) {
+            multiplyQ8Direct(pool, scratch, w, x, xOff, tokens, y, yOff);
+        } else {
+            multiplyDequantized(pool, scratch, w, x, xOff, tokens, y, yOff);
+        }
+    }
+
+    // ---- a few tokens, Q8_0 weights
+
+    private static void multiplyQ8Direct(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
+            float[] x, int xOff, int tokens, float[] y, int yOff) {
+        int rows = w.rows();
+        int cols = w.cols();
+        int blocks = cols / Q8_BLOCK;
+        int rowBytes = blocks * Q8_BYTES;
+        int grain = (pool.grain(rows, 16) + 3) / 4 * 4;
+        pool.forRange(rows, grain, (from, to) -> {
+            byte[] q = scratch.get().bytes(4 * rowBytes);
+            int o = from;
+            for (; o + 4 <= to; o += 4) {
+                for (int r = 0; r < 4; r++) {
+                    copyRow(w, o + r, q, r * rowBytes, rowBytes);
+                }
+                int t = 0;
+                for (; t + 2 <= tokens; t += 2) {
+                    q8FourRowsTwoTokens(q, rowBytes, blocks, x, xOff + t * cols, cols, y, yOff + t * rows + o, rows);
+                }
+                for (; t < tokens; t++) {
+                    q8FourRows(q, rowBytes, blocks, x, xOff + t * cols, y, yOff + t * rows + o);
+                }
+            }
+            for (; o < to; o++) {
+                copyRow(w, o, q, 0, rowBytes);
+                for (int t = 0; t < tokens; t++) {
+                    y[yOff + t * rows + o] = q8OneRow(q, 0, blocks, x, xOff + t * cols);
+                }
+            }
+        });
+    }
+
+    /**
+     * As {@link #q8FourRows} for two tokens, {@code cols} apart in {@code x}, into
+     * {@code y[yAt + t*rows + r]}: each widened weight vector serves both.
+     */
+    private static void q8FourRowsTwoTokens(byte[] q, int rowBytes, int blocks, float[] x, int xOff, int cols,
+            float[] y, int yAt, int rows) {
+        int p0 = 0;
+        int p1 = rowBytes;
+        int p2 = 2 * rowBytes;
+        int p3 = 3 * rowBytes;
+        int x1 = xOff + cols;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        FloatVector a21 = FloatVector.zero(F);
+        FloatVector a31 = FloatVector.zero(F);
+        for (int k = 0; k < blocks; k++, p0 += Q8_BYTES, p1 += Q8_BYTES, p2 += Q8_BYTES, p3 += Q8_BYTES) {
+            float d0 = scale(q, p0);
+            float d1 = scale(q, p1);
+            float d2 = scale(q, p2);
+            float d3 = scale(q, p3);
+            for (int j = 0; j < Q8_BLOCK; j += LANES) {
+                FloatVector v0 = FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j);
+                FloatVector v1 = FloatVector.fromArray(F, x, x1 + k * Q8_BLOCK + j);
+                FloatVector w0 = q8Lanes(q, p0 + 2 + j, d0);
+                a00 = w0.fma(v0, a00);
+                a01 = w0.fma(v1, a01);
+                FloatVector w1 = q8Lanes(q, p1 + 2 + j, d1);
+                a10 = w1.fma(v0, a10);
+                a11 = w1.fma(v1, a11);
+                FloatVector w2 = q8Lanes(q, p2 + 2 + j, d2);
+                a20 = w2.fma(v0, a20);
+                a21 = w2.fma(v1, a21);
+                FloatVector w3 = q8Lanes(q, p3 + 2 + j, d3);
+                a30 = w3.fma(v0, a30);
+                a31 = w3.fma(v1, a31);
+            }
+        }
+        y[yAt] = laneSum(a00);
+        y[yAt + 1] = laneSum(a10);
+        y[yAt + 2] = laneSum(a20);
+        y[yAt + 3] = laneSum(a30);
+        y[yAt + rows] = laneSum(a01);
+        y[yAt + rows + 1] = laneSum(a11);
+        y[yAt + rows + 2] = laneSum(a21);
+        y[yAt + rows + 3] = laneSum(a31);
+    }
+
+    /**
+     * Copies a row's bytes to a heap array: the Vector API of Java 17 loads bytes from an array
+     * about twice as fast as from a (memory-mapped) buffer, and the copy is a plain memcpy.
+     */
+    private static void copyRow(CpuWeightMatrix w, int row, byte[] dst, int at, int rowBytes) {
+        w.buffer(row).get(w.offset(row), dst, at, rowBytes);
+    }
+
+    /** Four Q8_0 rows, {@code rowBytes} apart in {@code q} from 0, times one token into {@code y[yAt .. yAt + 4)}. */
+    private static void q8FourRows(byte[] q, int rowBytes, int blocks, float[] x, int xOff, float[] y, int yAt) {
+        int p0 = 0;
+        int p1 = rowBytes;
+        int p2 = 2 * rowBytes;
+        int p3 = 3 * rowBytes;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        for (int k = 0; k < blocks; k++, p0 += Q8_BYTES, p1 += Q8_BYTES, p2 += Q8_BYTES, p3 += Q8_BYTES) {
+            float d0 = scale(q, p0);
+            float d1 = scale(q, p1);
+            float d2 = scale(q, p2);
+            float d3 = scale(q, p3);
+            for (int j = 0; j < Q8_BLOCK; j += LANES) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j);
+                a0 = q8Lanes(q, p0 + 2 + j, d0).fma(xv, a0);
+                a1 = q8Lanes(q, p1 + 2 + j, d1).fma(xv, a1);
+                a2 = q8Lanes(q, p2 + 2 + j, d2).fma(xv, a2);
+                a3 = q8Lanes(q, p3 + 2 + j, d3).fma(xv, a3);
+            }
+        }
+        y[yAt] = laneSum(a0);
+        y[yAt + 1] = laneSum(a1);
+        y[yAt + 2] = laneSum(a2);
+        y[yAt + 3] = laneSum(a3);
+    }
+
+    private static float q8OneRow(byte[] q, int p, int blocks, float[] x, int xOff) {
+        FloatVector a = FloatVector.zero(F);
+        for (int k = 0; k < blocks; k++, p += Q8_BYTES) {
+            float d = scale(q, p);
+            for (int j = 0; j < Q8_BLOCK; j += LANES) {
+                a = q8Lanes(q, p + 2 + j, d).fma(FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j), a);
+            }
+        }
+        return laneSum(a);
+    }
+
+    /** The f16 block scale at byte {@code at}. */
+    private static float scale(byte[] q, int at) {
+        return VectorDequantize.f16(q, at);
+    }
+
+    /** {@link #LANES} quants from byte {@code at}, as floats times the block scale {@code d}. */
+    private static FloatVector q8Lanes(byte[] q, int at, float d) {
+        return VectorDequantize.widen(ByteVector.fromArray(B, q, at)).mul(d);
+    }
+
+    // ---- any type, rows dequantized once per call, tiles of 4 rows x 3 tokens
+
+    private static void multiplyDequantized(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
+            float[] x, int xOff, int tokens, float[] y, int yOff) {
+        int rows = w.rows();
+        int cols = w.cols();
+        int grain = (pool.grain(rows, ROW_BLOCK) + ROW_BLOCK - 1) / ROW_BLOCK * ROW_BLOCK;
+        pool.forRange(rows, grain, (from, to) -> {
+            CpuScratch s = scratch.get();
+            float[] wr = s.vector(Slot.WEIGHT_BLOCK, ROW_BLOCK * cols);
+            for (int o0 = from; o0 < to; o0 += ROW_BLOCK) {
+                int n = Math.min(ROW_BLOCK, to - o0);
+                for (int r = 0; r < n; r++) {
+                    dequantizeRow(s, w, o0 + r, wr, r * cols);
+                }
+                int t = 0;
+                for (; t + 3 <= tokens; t += 3) {
+                    int r = 0;
+                    for (; r + 4 <= n; r += 4) {
+                        tile4x3(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
+                    }
+                    for (; r < n; r++) {
+                        for (int u = t; u < t + 3; u++) {
+                            y[yOff + u * rows + o0 + r] = tile1x1(wr, r * cols, cols, x, xOff + u * cols);
+                        }
+                    }
+                }
+                for (; t < tokens; t++) {
+                    int r = 0;
+                    for (; r + 4 <= n; r += 4) {
+                        tile4x1(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r);
+                    }
+                    for (; r < n; r++) {
+                        y[yOff + t * rows + o0 + r] = tile1x1(wr, r * cols, cols, x, xOff + t * cols);
+                    }
+                }
+            }
+        });
+    }
+
+    private static void dequantizeRow(CpuScratch s, CpuWeightMatrix w, int row, float[] dst, int at) {
+        if (VectorDequantize.handles(w.type())) {
+            VectorDequantize.row(s, w, row, dst, at);
+        } else {
+            w.dequantizeRow(row, dst, at);
+        }
+    }
+
+    /**
+     * Rows {@code w[wAt + r*cols ..]} (r < 4) times tokens {@code x[xAt + t*cols ..]} (t < 3) into
+     * {@code y[yAt + t*rows + r]}.
+     */
+    private static void tile4x3(float[] w, int wAt, int cols, float[] x, int xAt, float[] y, int yAt, int rows) {
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F);
+        FloatVector a02 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        FloatVector a12 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F);
+        FloatVector a21 = FloatVector.zero(F);
+        FloatVector a22 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F);
+        FloatVector a31 = FloatVector.zero(F);
+        FloatVector a32 = FloatVector.zero(F);
+        int w1 = wAt + cols;
+        int w2 = w1 + cols;
+        int w3 = w2 + cols;
+        int x1 = xAt + cols;
+        int x2 = x1 + cols;
+        int bound = F.loopBound(cols);
+        for (int i = 0; i < bound; i += LANES) {
+            FloatVector v0 = FloatVector.fromArray(F, x, xAt + i);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + i);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + i);
+            FloatVector r0 = FloatVector.fromArray(F, w, wAt + i);
+            a00 = r0.fma(v0, a00);
+            a01 = r0.fma(v1, a01);
+            a02 = r0.fma(v2, a02);
+            FloatVector r1 = FloatVector.fromArray(F, w, w1 + i);
+            a10 = r1.fma(v0, a10);
+            a11 = r1.fma(v1, a11);
+            a12 = r1.fma(v2, a12);
+            FloatVector r2 = FloatVector.fromArray(F, w, w2 + i);
+            a20 = r2.fma(v0, a20);
+            a21 = r2.fma(v1, a21);
+            a22 = r2.fma(v2, a22);
+            FloatVector r3 = FloatVector.fromArray(F, w, w3 + i);
+            a30 = r3.fma(v0, a30);
+            a31 = r3.fma(v1, a31);
+            a32 = r3.fma(v2, a32);
+        }
+        y[yAt] = finish(a00, w, wAt, x, xAt, bound, cols);
+        y[yAt + 1] = finish(a10, w, w1, x, xAt, bound, cols);
+        y[yAt + 2] = finish(a20, w, w2, x, xAt, bound, cols);
+        y[yAt + 3] = finish(a30, w, w3, x, xAt, bound, cols);
+        y[yAt + rows] = finish(a01, w, wAt, x, x1, bound, cols);
+        y[yAt + rows + 1] = finish(a11, w, w1, x, x1, bound, cols);
+        y[yAt + rows + 2] = finish(a21, w, w2, x, x1, bound, cols);
+        y[yAt + rows + 3] = finish(a31, w, w3, x, x1, bound, cols);
+        y[yAt + 2 * rows] = finish(a02, w, wAt, x, x2, bound, cols);
+        y[yAt + 2 * rows + 1] = finish(a12, w, w1, x, x2, bound, cols);
+        y[yAt + 2 * rows + 2] = finish(a22, w, w2, x, x2, bound, cols);
+        y[yAt + 2 * rows + 3] = finish(a32, w, w3, x, x2, bound, cols);
+    }
+
+    /** Rows {@code w[wAt + r*cols ..]} (r < 4) times one token {@code x[xAt ..]} into {@code y[yAt + r]}. */
+    private static void tile4x1(float[] w, int wAt, int cols, float[] x, int xAt, float[] y, int yAt) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int w1 = wAt + cols;
+        int w2 = w1 + cols;
+        int w3 = w2 + cols;
+        int bound = F.loopBound(cols);
+        for (int i = 0; i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, xAt + i);
+            a0 = FloatVector.fromArray(F, w, wAt + i).fma(v, a0);
+            a1 = FloatVector.fromArray(F, w, w1 + i).fma(v, a1);
+            a2 = FloatVector.fromArray(F, w, w2 + i).fma(v, a2);
+            a3 = FloatVector.fromArray(F, w, w3 + i).fma(v, a3);
+        }
+        y[yAt] = finish(a0, w, wAt, x, xAt, bound, cols);
+        y[yAt + 1] = finish(a1, w, w1, x, xAt, bound, cols);
+        y[yAt + 2] = finish(a2, w, w2, x, xAt, bound, cols);
+        y[yAt + 3] = finish(a3, w, w3, x, xAt, bound, cols);
+    }
+
+    private static float tile1x1(float[] w, int wAt, int cols, float[] x, int xAt) {
+        FloatVector a = FloatVector.zero(F);
+        int bound = F.loopBound(cols);
+        for (int i = 0; i < bound; i += LANES) {
+            a = FloatVector.fromArray(F, w, wAt + i).fma(FloatVector.fromArray(F, x, xAt + i), a);
+        }
+        return finish(a, w, wAt, x, xAt, bound, cols);
+    }
+
+    /** The lane sum of {@code acc}, then the products past the last whole vector, in order. */
+    private static float finish(FloatVector acc, float[] w, int wAt, float[] x, int xAt, int bound, int cols) {
+        float sum = laneSum(acc);
+        for (int i = bound; i < cols; i++) {
+            sum = Math.fma(w[wAt + i], x[xAt + i], sum);
+        }
+        return sum;
+    }
+}

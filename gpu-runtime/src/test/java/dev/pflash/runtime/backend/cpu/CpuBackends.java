@@ -1,0 +1,22 @@
+package dev.pflash.runtime.backend.cpu;
+
+/** CPU backends with a chosen kernel family, for tests that compare the vector and scalar kernels. */
+public final class CpuBackends {
+    private CpuBackends() {
+    }
+
+    /** A backend built while {@link VectorSupport#PROPERTY} is {@code kernels} ("vector" or "scalar"). */
+    public static CpuBackend withKernels(String kernels, int threads) {
+        String before = System.getProperty(VectorSupport.PROPERTY);
+        System.setProperty(VectorSupport.PROPERTY, kernels);
+        try {
+            return new CpuBackend(threads);
+        } finally {
+            if (before == null) {
+                System.clearProperty(VectorSupport.PROPERTY);
+            } else {
+                System.setProperty(VectorSupport.PROPERTY, before);
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package dev.pflash.runtime.backend.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
+
+import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.WeightMatrix;
+import dev.pflash.runtime.gguf.GgmlType;
+import dev.pflash.runtime.gguf.Quantize;
+import dev.pflash.runtime.gguf.TensorData;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The Vector API matmul against the scalar reference kernel, for every weight type, with rows
+ * and token counts that leave tails. The two sum the same products in different orders, so they
+ * agree within float rounding of the sum: 2e-6 of {@code sum_i |w_i x_i|} per output.
+ */
+class VectorMatmulTest {
+    private static final double TOLERANCE = 2e-6;
+    private static CpuBackend vector;
+    private static CpuBackend scalar;
+
+    @BeforeAll
+    static void startBackends() {
+        vector = CpuBackends.withKernels("vector", 2);
+        scalar = CpuBackends.withKernels("scalar", 2);
+        assertThat(vector.vectorKernels()).isTrue();
+        assertThat(scalar.vectorKernels()).isFalse();
+    }
+
+    @AfterAll
+    static void stopBackends() {
+        vector.close();
+        scalar.close();
+    }
+
+    static Stream<Arguments> typesRowLengthsAndTokens() {
+        int[] tokens = IntStream.concat(IntStream.rangeClosed(1, 20), IntStream.of(41, 67)).toArray();
+        return Stream.of(GgmlType.values()).flatMap(type -> rowLengths(type).flatMap(cols ->
+                Arrays.stream(tokens).mapToObj(t -> Arguments.of(type, cols, t))));
+    }
+
+    /** Row lengths that are and are not multiples of the vector width, in whole blocks of the type. */
+    private static Stream<Integer> rowLengths(GgmlType type) {
+        if (type.blockSize() > 32) {
+            return Stream.of(256, 768);
+        }
+        if (type.blockSize() == 32) {
+            return Stream.of(32, 96, 160);
+        }
+        return Stream.of(3, 37, 64, 100);
+    }
+
+    @ParameterizedTest(name = "{0} rows of {1} x {2} tokens")
+    @MethodSource("typesRowLengthsAndTokens")
+    void vectorEqualsScalarWithinRounding(GgmlType type, int cols, int tokens) {
+        int rows = 23;
+        TensorData tensor = randomTensor(type, cols, rows, 31L * cols + tokens);
+        float[] x = randomFloats(tokens * cols, 7L * tokens + cols);
+        float[] got = multiply(vector, tensor, x, tokens);
+        float[] want = multiply(scalar, tensor, x, tokens);
+        float[] w = tensor.toFloatArray();
+        for (int t = 0; t < tokens; t++) {
+            for (int o = 0; o < rows; o++) {
+                double magnitude = 0;
+                for (int i = 0; i < cols; i++) {
+                    magnitude += Math.abs((double) w[o * cols + i] * x[t * cols + i]);
+                }
+                assertThat((double) got[t * rows + o]).as("token %d row %d", t, o)
+                        .isCloseTo(want[t * rows + o], offset(TOLERANCE * magnitude + 1e-30));
+            }
+        }
+    }
+
+    @Test
+    void aTokenGetsTheSameBitsAloneOrAmongOthersForEveryType() {
+        for (GgmlType type : GgmlType.values()) {
+            int cols = type.blockSize() > 32 ? 512 : type.blockSize() == 32 ? 96 : 37;
+            int rows = 41;
+            TensorData tensor = randomTensor(type, cols, rows, 5);
+            float[] x = randomFloats(19 * cols, 6);
+            float[] all = multiply(vector, tensor, x, 19);
+            for (int t = 0; t < 19; t++) {
+                float[] one = multiply(vector, tensor, Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1);
+                assertThat(one).as("%s token %d", type, t)
+                        .containsExactly(Arrays.copyOfRange(all, t * rows, (t + 1) * rows));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_K", "Q6_K"})
+    void vectorDequantizationGivesTheReferenceFloatsExactly(GgmlType type) {
+        TensorData tensor = randomTensor(type, 768, 9, 8);
+        CpuWeightMatrix w = new CpuWeightMatrix(tensor);
+        CpuScratch scratch = new CpuScratch();
+        for (int row = 0; row < 9; row++) {
+            float[] want = new float[768];
+            tensor.dequantizeRow(row, want, 0);
+            float[] got = new float[768 + 5];
+            VectorDequantize.row(scratch, w, row, got, 5);
+            assertThat(Arrays.copyOfRange(got, 5, got.length)).as("row %d", row).containsExactly(want);
+        }
+    }
+
+    /** Values whose float sum depends on the order of the additions; run until C2 has compiled laneSum. */
+    @Test
+    void laneSumAddsTheLanesInOrderBeforeAndAfterCompilation() {
+        SplittableRandom random = new SplittableRandom(3);
+        float[] v = new float[VectorMatmul.LANES];
+        for (int round = 0; round < 50_000; round++) {
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (random.nextDouble(-1, 1) * Math.pow(10, random.nextInt(-6, 7)));
+            }
+            float inOrder = 0;
+            for (float f : v) {
+                inOrder += f;
+            }
+            float got = VectorMatmul.laneSum(FloatVector.fromArray(VectorMatmul.F, v, 0));
+            if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(inOrder)) {
+                throw new AssertionError("round " + round + ": lanes " + Arrays.toString(v) + " sum to " + got
+                        + ", in order " + inOrder);
+            }
+        }
+    }
+
+    static float[] multiply(CpuBackend backend, TensorData tensor, float[] x, int tokens) {
+        WeightMatrix w = backend.upload(tensor);
+        DeviceBuffer in = backend.upload(x);
+        DeviceBuffer out = backend.allocate(tokens * w.rows());
+        backend.matmul(w, in, tokens, out);
+        float[] got = new float[tokens * w.rows()];
+        backend.read(out, got, 0);
+        return got;
+    }
+
+    static TensorData randomTensor(GgmlType type, int cols, int rows, long seed) {
+        float[] w = randomFloats(cols * rows, seed);
+        return TensorData.of("w", type, new long[] {cols, rows}, Quantize.quantize(type, w));
+    }
+
+    static float[] randomFloats(int n, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        return v;
+    }
+}
