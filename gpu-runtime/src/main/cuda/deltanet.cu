@@ -221,3 +221,227 @@ extern "C" __global__ void delta_net(const float* __restrict__ qkv, const float*
         }
     }
 }
+
+// The chunked (WY) form of the delta rule for prefill, QWEN35-HYBRID.md "Prefill in chunks" and
+// CpuDeltaNet.chunked: a chunk of DELTA_CHUNK tokens becomes chunk-sized products instead of
+// serial state updates. delta_net_chunk_prepare does what needs no state, every chunk of every
+// head at once; delta_net_chunk_state then walks the chunks of a head in order, applying and
+// updating the state. The first writes per (head, chunk) one record of DELTA_RECORD floats into
+// `work`, chunk n of head h at (h * chunks + n):
+//   Q  [C][keyDim]    e^gamma_i q_i                  (q normalized and scaled as in delta_net)
+//   W  [C][keyDim]    (I + A)^-1 beta e^gamma K
+//   K  [C][keyDim]    e^(gamma_last - gamma_i) k_i
+//   U  [C][valueDim]  (I + A)^-1 beta V
+//   M  [C][C]         e^(gamma_i - gamma_j) q_i.k_j for j <= i, else 0
+//   e^gamma_last
+// with gamma the running sum of the log-decays in the chunk and A[i][j] = beta_i e^(gamma_i -
+// gamma_j) k_i.k_j for j < i. Rows past the chunk's last token are zeros.
+#define DELTA_CHUNK 64
+// Value columns of the state one block of delta_net_chunk_state owns (its state tile in shared
+// memory: keyDim x DELTA_TILE), so that several blocks share a head.
+#define DELTA_TILE 16
+
+__device__ __forceinline__ long long delta_record_floats(int keyDim, int valueDim) {
+    return (long long) DELTA_CHUNK * (3 * keyDim + valueDim + DELTA_CHUNK) + 1;
+}
+
+// Grid: valueHeads x chunks (ceil(tokens / DELTA_CHUNK)).
+extern "C" __global__ void delta_net_chunk_prepare(const float* __restrict__ qkv, const float* __restrict__ g,
+                                                   const float* __restrict__ beta, int tokens, int keyHeads,
+                                                   int valueHeads, int keyDim, int valueDim, float eps,
+                                                   float* __restrict__ work) {
+    __shared__ float a[DELTA_CHUNK][DELTA_CHUNK];
+    __shared__ float inverse[DELTA_CHUNK][DELTA_CHUNK];
+    __shared__ float gamma[DELTA_CHUNK];
+    __shared__ float betas[DELTA_CHUNK];
+    __shared__ float keyScale[DELTA_CHUNK];
+    __shared__ float queryScale[DELTA_CHUNK];
+    // beta_j e^gamma_j / |k_j|: the factor of raw key j in W.
+    __shared__ float wScale[DELTA_CHUNK];
+    int h = blockIdx.x;
+    int t0 = blockIdx.y * DELTA_CHUNK;
+    int c = tokens - t0 < DELTA_CHUNK ? tokens - t0 : DELTA_CHUNK;
+    int warp = threadIdx.x / WARP_SIZE;
+    int lane = threadIdx.x % WARP_SIZE;
+    int warps = blockDim.x / WARP_SIZE;
+    int keyWidth = keyHeads * keyDim;
+    int channels = 2 * keyWidth + valueHeads * valueDim;
+    int queryColumn = (h % keyHeads) * keyDim;
+    int keyColumn = keyWidth + queryColumn;
+    int valueColumn = 2 * keyWidth + h * valueDim;
+    const float* rows = qkv + (long long) t0 * channels;
+    float* q = work + ((long long) h * gridDim.y + blockIdx.y) * delta_record_floats(keyDim, valueDim);
+    float* w = q + DELTA_CHUNK * keyDim;
+    float* k = w + DELTA_CHUNK * keyDim;
+    float* u = k + DELTA_CHUNK * keyDim;
+    float* m = u + DELTA_CHUNK * valueDim;
+
+    for (int i = warp; i < c; i += warps) {
+        const float* row = rows + (long long) i * channels;
+        float kk = 0.f;
+        float qq = 0.f;
+        for (int x = lane; x < keyDim; x += WARP_SIZE) {
+            kk = fmaf(row[keyColumn + x], row[keyColumn + x], kk);
+            qq = fmaf(row[queryColumn + x], row[queryColumn + x], qq);
+        }
+        kk = warp_sum(kk);
+        qq = warp_sum(qq);
+        if (lane == 0) {
+            keyScale[i] = 1.f / fmaxf(sqrtf(kk), eps);
+            queryScale[i] = rsqrtf((float) keyDim) / fmaxf(sqrtf(qq), eps);
+        }
+    }
+    if (threadIdx.x == 0) {
+        float sum = 0.f;
+        for (int i = 0; i < c; i++) {
+            sum += g[(long long) (t0 + i) * valueHeads + h];
+            gamma[i] = sum;
+            betas[i] = beta[(long long) (t0 + i) * valueHeads + h];
+        }
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < c; i += blockDim.x) {
+        wScale[i] = betas[i] * expf(gamma[i]) * keyScale[i];
+    }
+    for (int p = threadIdx.x; p < DELTA_CHUNK * DELTA_CHUNK; p += blockDim.x) {
+        int i = p / DELTA_CHUNK;
+        int j = p % DELTA_CHUNK;
+        float av = 0.f;
+        float mv = 0.f;
+        if (i < c && j <= i) {
+            const float* ki = rows + (long long) i * channels + keyColumn;
+            const float* qi = rows + (long long) i * channels + queryColumn;
+            const float* kj = rows + (long long) j * channels + keyColumn;
+            float kk = 0.f;
+            float qk = 0.f;
+            for (int x = 0; x < keyDim; x++) {
+                kk = fmaf(ki[x], kj[x], kk);
+                qk = fmaf(qi[x], kj[x], qk);
+            }
+            float ratio = expf(gamma[i] - gamma[j]);
+            if (j < i) {
+                av = betas[i] * ratio * kk * keyScale[i] * keyScale[j];
+            }
+            mv = ratio * qk * queryScale[i] * keyScale[j];
+        }
+        a[i][j] = av;
+        m[p] = mv;
+    }
+    __syncthreads();
+    // (I + A)^-1, unit lower triangular, by forward substitution: one thread per column.
+    if (threadIdx.x < DELTA_CHUNK) {
+        int j = threadIdx.x;
+        for (int i = 0; i < DELTA_CHUNK; i++) {
+            float v = i == j ? 1.f : 0.f;
+            for (int l = j; l < i; l++) {
+                v = fmaf(-a[i][l], inverse[l][j], v);
+            }
+            inverse[i][j] = v;
+        }
+    }
+    __syncthreads();
+    for (int p = threadIdx.x; p < DELTA_CHUNK * valueDim; p += blockDim.x) {
+        int i = p / valueDim;
+        int x = p % valueDim;
+        float sum = 0.f;
+        for (int j = 0; j <= i && j < c; j++) {
+            sum = fmaf(inverse[i][j] * betas[j], rows[(long long) j * channels + valueColumn + x], sum);
+        }
+        u[p] = i < c ? sum : 0.f;
+    }
+    for (int p = threadIdx.x; p < DELTA_CHUNK * keyDim; p += blockDim.x) {
+        int i = p / keyDim;
+        int x = p % keyDim;
+        float wv = 0.f;
+        float kv = 0.f;
+        float qv = 0.f;
+        if (i < c) {
+            for (int j = 0; j <= i; j++) {
+                wv = fmaf(inverse[i][j] * wScale[j], rows[(long long) j * channels + keyColumn + x], wv);
+            }
+            const float* row = rows + (long long) i * channels;
+            kv = expf(gamma[c - 1] - gamma[i]) * keyScale[i] * row[keyColumn + x];
+            qv = expf(gamma[i]) * queryScale[i] * row[queryColumn + x];
+        }
+        w[p] = wv;
+        k[p] = kv;
+        q[p] = qv;
+    }
+    if (threadIdx.x == 0) {
+        m[DELTA_CHUNK * DELTA_CHUNK] = expf(gamma[c - 1]);
+    }
+}
+
+// The chunks of delta_net_chunk_prepare's records in order, per head, on a tile of DELTA_TILE
+// value columns of the state (grid: valueHeads x ceil(valueDim / DELTA_TILE)):
+//   Delta = U - W S;  O = Q S + M Delta;  S <- e^gamma_last S + K^T Delta
+// The tile stays in shared memory for the whole call; S is read and written once.
+extern "C" __global__ void delta_net_chunk_state(const float* __restrict__ work, int tokens, int valueHeads,
+                                                 int keyDim, int valueDim, float* state, float* __restrict__ out) {
+    __shared__ float s[WARP_SIZE * DELTA_ROWS][DELTA_TILE];
+    __shared__ float delta[DELTA_CHUNK][DELTA_TILE];
+    int h = blockIdx.x;
+    int b0 = blockIdx.y * DELTA_TILE;
+    int columns = valueDim - b0 < DELTA_TILE ? valueDim - b0 : DELTA_TILE;
+    int chunks = (tokens + DELTA_CHUNK - 1) / DELTA_CHUNK;
+    long long record = delta_record_floats(keyDim, valueDim);
+    float* tile = state + (long long) h * keyDim * valueDim + b0;
+    for (int p = threadIdx.x; p < keyDim * DELTA_TILE; p += blockDim.x) {
+        int x = p / DELTA_TILE;
+        int b = p % DELTA_TILE;
+        s[x][b] = b < columns ? tile[(long long) x * valueDim + b] : 0.f;
+    }
+    __syncthreads();
+    for (int n = 0; n < chunks; n++) {
+        int t0 = n * DELTA_CHUNK;
+        int c = tokens - t0 < DELTA_CHUNK ? tokens - t0 : DELTA_CHUNK;
+        const float* q = work + ((long long) h * chunks + n) * record;
+        const float* w = q + DELTA_CHUNK * keyDim;
+        const float* k = w + DELTA_CHUNK * keyDim;
+        const float* u = k + DELTA_CHUNK * keyDim;
+        const float* m = u + DELTA_CHUNK * valueDim;
+        for (int p = threadIdx.x; p < c * DELTA_TILE; p += blockDim.x) {
+            int i = p / DELTA_TILE;
+            int b = p % DELTA_TILE;
+            float d = b < columns ? u[i * valueDim + b0 + b] : 0.f;
+            for (int x = 0; x < keyDim; x++) {
+                d = fmaf(-w[i * keyDim + x], s[x][b], d);
+            }
+            delta[i][b] = d;
+        }
+        __syncthreads();
+        for (int p = threadIdx.x; p < c * DELTA_TILE; p += blockDim.x) {
+            int i = p / DELTA_TILE;
+            int b = p % DELTA_TILE;
+            float o = 0.f;
+            for (int x = 0; x < keyDim; x++) {
+                o = fmaf(q[i * keyDim + x], s[x][b], o);
+            }
+            for (int j = 0; j <= i; j++) {
+                o = fmaf(m[i * DELTA_CHUNK + j], delta[j][b], o);
+            }
+            if (b < columns) {
+                out[(long long) (t0 + i) * valueHeads * valueDim + h * valueDim + b0 + b] = o;
+            }
+        }
+        __syncthreads();
+        float decay = m[DELTA_CHUNK * DELTA_CHUNK];
+        for (int p = threadIdx.x; p < keyDim * DELTA_TILE; p += blockDim.x) {
+            int x = p / DELTA_TILE;
+            int b = p % DELTA_TILE;
+            float v = decay * s[x][b];
+            for (int t = 0; t < c; t++) {
+                v = fmaf(k[t * keyDim + x], delta[t][b], v);
+            }
+            s[x][b] = v;
+        }
+        __syncthreads();
+    }
+    for (int p = threadIdx.x; p < keyDim * DELTA_TILE; p += blockDim.x) {
+        int x = p / DELTA_TILE;
+        int b = p % DELTA_TILE;
+        if (b < columns) {
+            tile[(long long) x * valueDim + b] = s[x][b];
+        }
+    }
+}

@@ -7,15 +7,18 @@ import static dev.pflash.runtime.backend.cuda.CudaBackend.requireSize;
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeltaNetShape;
 import dev.pflash.runtime.backend.DeviceBuffer;
+import dev.pflash.runtime.backend.cuda.CudaScratch.Region;
+import jcuda.driver.CUdeviceptr;
 
 /**
  * The ops of the qwen35 hybrid layers on the CUDA backend (kernels of deltanet.cu), on the
  * backend's buffers and stream; {@link CudaBackend} delegates its hybrid {@link Backend} ops here.
- * The delta rule runs token by token for prefill as for decode: one warp per column of a value
- * head's state, the column in registers for the whole call, so a chunk costs one pass over the
- * state plus a serial step of two dependent warp reductions per token, the next token's inputs
- * loaded meanwhile. This is not the chunked WY form the CPU uses for prefill; both equal the
- * recurrence within float rounding. Holds nothing of its own.
+ * The delta rule has two forms, like the CPU's: decode and short calls run token by token (one warp
+ * per column of a value head's state, the column in registers for the whole call); longer prefill
+ * calls run in the chunked WY form, in slabs of {@link #SLAB_CHUNKS} chunks: one kernel turns every
+ * chunk of every head into its state-free products (a triangular solve in shared memory) in the
+ * {@link Region#DELTA_CHUNKS} scratch region, then one walks each head's chunks in order on tiles of
+ * the state. Both equal the recurrence within float rounding. Holds nothing of its own.
  */
 final class CudaHybridOps {
     private static final int BLOCK = 256;
@@ -23,6 +26,17 @@ final class CudaHybridOps {
     private static final int WARPS = 4;
     /** Largest key head dim of the delta rule (32 * DELTA_ROWS in deltanet.cu). */
     static final int MAX_KEY_DIM = 256;
+    /** Tokens per chunk of the WY form (DELTA_CHUNK in deltanet.cu). */
+    private static final int CHUNK = 64;
+    /** Value columns of the state per block of delta_net_chunk_state (DELTA_TILE in deltanet.cu). */
+    private static final int TILE = 16;
+    /**
+     * Calls of at least this many tokens take the chunked form: below it the serial steps of the
+     * recurrence are few and its single pass over the state is cheaper than a chunk's products.
+     */
+    static final int CHUNKED_MIN_TOKENS = 16;
+    /** Chunks per slab, which bounds the scratch (a record of 64 x (3 dk + dv + 64) floats per head and chunk). */
+    static final int SLAB_CHUNKS = 16;
 
     private final CudaBackend backend;
 
@@ -118,9 +132,33 @@ final class CudaHybridOps {
                 return;
             }
             backend.current();
-            function("delta_net").launch(backend.stream(), shape.valueHeads(), ceilDiv(shape.valueDim(), WARPS),
-                    WARPS * 32, in.pointer(), gb.pointer(), bb.pointer(), tokens, shape.keyHeads(),
-                    shape.valueHeads(), shape.keyDim(), shape.valueDim(), shape.eps(), sb.pointer(), ob.pointer());
+            if (tokens < CHUNKED_MIN_TOKENS) {
+                function("delta_net").launch(backend.stream(), shape.valueHeads(), ceilDiv(shape.valueDim(), WARPS),
+                        WARPS * 32, in.pointer(), gb.pointer(), bb.pointer(), tokens, shape.keyHeads(),
+                        shape.valueHeads(), shape.keyDim(), shape.valueDim(), shape.eps(), sb.pointer(), ob.pointer());
+            } else {
+                deltaNetChunked(in, gb, bb, tokens, shape, sb, ob);
+            }
+        }
+    }
+
+    private void deltaNetChunked(CudaBuffer qkv, CudaBuffer g, CudaBuffer beta, int tokens, DeltaNetShape shape,
+            CudaBuffer state, CudaBuffer out) {
+        long record = (long) CHUNK * (3 * shape.keyDim() + shape.valueDim() + CHUNK) + 1;
+        int slab = SLAB_CHUNKS * CHUNK;
+        CUdeviceptr work = backend.scratch().get(Region.DELTA_CHUNKS,
+                (long) shape.valueHeads() * Math.min(SLAB_CHUNKS, ceilDiv(tokens, CHUNK)) * record * Float.BYTES);
+        for (int t0 = 0; t0 < tokens; t0 += slab) {
+            int n = Math.min(slab, tokens - t0);
+            long gates = (long) t0 * shape.valueHeads() * Float.BYTES;
+            function("delta_net_chunk_prepare").launch(backend.stream(), shape.valueHeads(), ceilDiv(n, CHUNK), BLOCK,
+                    qkv.pointer().withByteOffset((long) t0 * shape.channels() * Float.BYTES),
+                    g.pointer().withByteOffset(gates), beta.pointer().withByteOffset(gates), n, shape.keyHeads(),
+                    shape.valueHeads(), shape.keyDim(), shape.valueDim(), shape.eps(), work);
+            function("delta_net_chunk_state").launch(backend.stream(), shape.valueHeads(),
+                    ceilDiv(shape.valueDim(), TILE), BLOCK, work, n, shape.valueHeads(), shape.keyDim(),
+                    shape.valueDim(), state.pointer(),
+                    out.pointer().withByteOffset((long) t0 * shape.valueWidth() * Float.BYTES));
         }
     }
 

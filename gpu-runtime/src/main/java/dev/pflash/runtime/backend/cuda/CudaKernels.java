@@ -79,7 +79,8 @@ final class CudaKernels implements AutoCloseable {
                     "select_blocks", "sparse_flash_attention_d64", "sparse_flash_attention_d128", "sparse_attention_rows",
                     "tail_logits", "tail_softmax_stats", "tail_probability_max", "average_pool", "chunk_means");
             case "deltanet" -> List.of("split_rows", "sigmoid_mul", "causal_conv_silu", "conv_state_update",
-                    "delta_net_gates", "rms_norm_gated", "delta_net");
+                    "delta_net_gates", "rms_norm_gated", "delta_net", "delta_net_chunk_prepare",
+                    "delta_net_chunk_state");
             default -> throw new IllegalArgumentException("unknown PTX module " + module);
         };
     }

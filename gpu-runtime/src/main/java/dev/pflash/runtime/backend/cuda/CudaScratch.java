@@ -36,7 +36,9 @@ final class CudaScratch {
         /** Row offsets of a block mask's key block lists on the device. */
         MASK_OFFSETS,
         /** A block mask's key block lists on the device. */
-        MASK_LIST
+        MASK_LIST,
+        /** Per head and chunk products of the delta rule's chunked form, one slab of chunks at a time. */
+        DELTA_CHUNKS
     }
 
     private static final long MIB = 1L << 20;
