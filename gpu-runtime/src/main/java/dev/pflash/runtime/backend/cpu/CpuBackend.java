@@ -195,17 +195,25 @@ public final class CpuBackend implements Backend {
             for (int r = from; r < to; r++) {
                 int xi = in.offset + r * dim;
                 int oi = o.offset + r * dim;
-                double ss = 0;
-                for (int i = 0; i < dim; i++) {
-                    float v = in.data[xi + i];
-                    ss += v * v;
-                }
-                float scale = (float) (1.0 / Math.sqrt(ss / dim + eps));
+                float scale = rmsScale(in.data, xi, dim, eps);
                 for (int i = 0; i < dim; i++) {
                     o.data[oi + i] = w.data[w.offset + i] * (in.data[xi + i] * scale);
                 }
             }
         });
+    }
+
+    /**
+     * {@code 1 / sqrt(mean(x^2) + eps)} over {@code x[from, from + dim)}, the factor RMS norm (plain
+     * or gated) multiplies each element by; squares summed in double so long rows lose no precision.
+     */
+    static float rmsScale(float[] x, int from, int dim, float eps) {
+        double ss = 0;
+        for (int i = 0; i < dim; i++) {
+            float v = x[from + i];
+            ss += v * v;
+        }
+        return (float) (1.0 / Math.sqrt(ss / dim + eps));
     }
 
     @Override

@@ -4,24 +4,12 @@ import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.ElementType;
 
 /** A {@link DeviceBuffer} on the Java heap: a window {@code [offset, offset + size)} of a float array. */
-final class CpuBuffer implements DeviceBuffer {
+final class CpuBuffer extends HeapBuffer {
     final float[] data;
-    final int offset;
-    private final int size;
 
     CpuBuffer(float[] data, int offset, int size) {
-        if (offset < 0 || size < 0 || offset > data.length - size) {
-            throw new IndexOutOfBoundsException("slice [" + offset + ", " + offset + " + " + size + ") of a buffer of "
-                    + data.length + " floats");
-        }
+        super(data.length, offset, size, "floats");
         this.data = data;
-        this.offset = offset;
-        this.size = size;
-    }
-
-    @Override
-    public int size() {
-        return size;
     }
 
     @Override
@@ -31,20 +19,12 @@ final class CpuBuffer implements DeviceBuffer {
 
     @Override
     public CpuBuffer slice(int offset, int size) {
-        if (offset < 0 || size < 0 || offset > this.size - size) {
-            throw new IndexOutOfBoundsException("slice [" + offset + ", " + offset + " + " + size + ") of a buffer of "
-                    + this.size + " floats");
-        }
+        checkSlice(offset, size);
         return new CpuBuffer(data, this.offset + offset, size);
-    }
-
-    /** Heap memory is reclaimed by the garbage collector once the buffer is unreachable. */
-    @Override
-    public void close() {
     }
 
     @Override
     public String toString() {
-        return "CpuBuffer[" + size + " floats]";
+        return "CpuBuffer[" + size() + " floats]";
     }
 }

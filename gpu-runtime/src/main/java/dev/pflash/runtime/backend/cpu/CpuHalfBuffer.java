@@ -8,24 +8,12 @@ import dev.pflash.runtime.backend.ElementType;
  * of a short array, each element an f16 bit pattern. A KV cache stored this way takes half the
  * memory of {@link CpuBuffer}; only copy, read, write and attention accept it.
  */
-final class CpuHalfBuffer implements DeviceBuffer {
+final class CpuHalfBuffer extends HeapBuffer {
     final short[] data;
-    final int offset;
-    private final int size;
 
     CpuHalfBuffer(short[] data, int offset, int size) {
-        if (offset < 0 || size < 0 || offset > data.length - size) {
-            throw new IndexOutOfBoundsException("slice [" + offset + ", " + offset + " + " + size + ") of a buffer of "
-                    + data.length + " f16 values");
-        }
+        super(data.length, offset, size, "f16 values");
         this.data = data;
-        this.offset = offset;
-        this.size = size;
-    }
-
-    @Override
-    public int size() {
-        return size;
     }
 
     @Override
@@ -35,20 +23,12 @@ final class CpuHalfBuffer implements DeviceBuffer {
 
     @Override
     public CpuHalfBuffer slice(int offset, int size) {
-        if (offset < 0 || size < 0 || offset > this.size - size) {
-            throw new IndexOutOfBoundsException("slice [" + offset + ", " + offset + " + " + size + ") of a buffer of "
-                    + this.size + " f16 values");
-        }
+        checkSlice(offset, size);
         return new CpuHalfBuffer(data, this.offset + offset, size);
-    }
-
-    /** Heap memory is reclaimed by the garbage collector once the buffer is unreachable. */
-    @Override
-    public void close() {
     }
 
     @Override
     public String toString() {
-        return "CpuHalfBuffer[" + size + " f16]";
+        return "CpuHalfBuffer[" + size() + " f16]";
     }
 }

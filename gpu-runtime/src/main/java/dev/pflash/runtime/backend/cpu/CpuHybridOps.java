@@ -83,12 +83,7 @@ final class CpuHybridOps {
             int xi = x.offset + r * dim;
             int zi = z.offset + r * dim;
             int oi = out.offset + r * dim;
-            double ss = 0;
-            for (int i = 0; i < dim; i++) {
-                float v = x.data[xi + i];
-                ss += v * v;
-            }
-            float scale = (float) (1.0 / Math.sqrt(ss / dim + eps));
+            float scale = CpuBackend.rmsScale(x.data, xi, dim, eps);
             for (int i = 0; i < dim; i++) {
                 out.data[oi + i] = weight.data[weight.offset + i] * (x.data[xi + i] * scale) * silu(z.data[zi + i]);
             }

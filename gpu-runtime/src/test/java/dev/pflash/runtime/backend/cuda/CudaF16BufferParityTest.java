@@ -12,13 +12,8 @@ import dev.pflash.runtime.backend.BlockMask;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.PflashOps;
-import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.backend.cpu.CpuPflashOps;
 import dev.pflash.runtime.gguf.Float16;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -28,34 +23,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * to nearest even and saturate at +-65504, and attention and the PFlash ops over f16 keys and
  * values match the CPU's ops over the same values in f32 (the f16 values, widened).
  */
-@Tag(GpuTests.TAG)
-class CudaF16BufferParityTest {
-    private static CudaBackend gpu;
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        gpu = GpuTests.openIfAvailable();
-        if (gpu != null) {
-            cpu = new CpuBackend(Math.max(1, Runtime.getRuntime().availableProcessors()));
-        }
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTests.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) {
-            gpu.close();
-        }
-        if (cpu != null) {
-            cpu.close();
-        }
-    }
-
+class CudaF16BufferParityTest extends GpuParityTestBase {
     /** x as an f16 buffer stores it: nearest even, saturating at +-65504. */
     static float half(float x) {
         return Float16.toFloat(Float16.fromFloat(Math.max(-65504f, Math.min(65504f, x))));

@@ -8,11 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeltaNetShape;
-import dev.pflash.runtime.backend.cpu.CpuBackend;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -27,37 +22,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the bound for it, 1e-4 of the largest value, is ten times the per-op one for those accumulated
  * differences.
  */
-@Tag(GpuTests.TAG)
-class CudaHybridParityTest {
+class CudaHybridParityTest extends GpuParityTestBase {
     private static final float ROW_OPS = 1e-5f;
     private static final float DELTA_RULE = 1e-4f;
-
-    private static CudaBackend gpu;
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        gpu = GpuTests.openIfAvailable();
-        if (gpu == null) {
-            return;
-        }
-        cpu = new CpuBackend(Math.max(1, Runtime.getRuntime().availableProcessors()));
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTests.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) {
-            gpu.close();
-        }
-        if (cpu != null) {
-            cpu.close();
-        }
-    }
 
     @Test
     void theBackendSaysItRunsHybridLayers() {

@@ -2,7 +2,6 @@ package dev.pflash.runtime.backend.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.model.KvCache;
 import dev.pflash.runtime.model.LogitsMode;
@@ -10,10 +9,6 @@ import dev.pflash.runtime.model.Transformer;
 import dev.pflash.runtime.models.ModelSources;
 import java.util.Arrays;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -31,37 +26,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code qwen35-small} runs its DeltaNet layers in f32 (the delta rule token by token on the GPU,
  * in chunks on the CPU) and is held to the same bound; that bound is not yet measured for it on a GPU.
  */
-@Tag(GpuTests.TAG)
-class CudaModelParityTest {
+class CudaModelParityTest extends GpuParityTestBase {
     static final double RELATIVE_L2 = 1e-2;
     private static final int DECODE_STEPS = 3;
-
-    private static CudaBackend gpu;
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        gpu = GpuTests.openIfAvailable();
-        if (gpu == null) {
-            return;
-        }
-        cpu = new CpuBackend(Math.max(1, Runtime.getRuntime().availableProcessors()));
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTests.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) {
-            gpu.close();
-        }
-        if (cpu != null) {
-            cpu.close();
-        }
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"../sample-data/models/demo-target.gguf", "synthetic:qwen3-0.6b?type=Q4_K_M",

@@ -14,7 +14,6 @@ import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.RopeStyle;
 import dev.pflash.runtime.backend.RotaryEmbedding;
 import dev.pflash.runtime.backend.WeightMatrix;
-import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.TensorData;
 import java.nio.ByteBuffer;
@@ -22,10 +21,6 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.function.IntPredicate;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -40,35 +35,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (relative error 2^-11 each, so at most about 1e-3 of sum |w x| per output); flash attention
  * rounds q, k, v and the probabilities to f16 (a few 1e-3 of the largest value).
  */
-@Tag(GpuTests.TAG)
-class CudaOpsParityTest {
-    private static CudaBackend gpu;
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        gpu = GpuTests.openIfAvailable();
-        if (gpu == null) {
-            return;
-        }
-        cpu = new CpuBackend(Math.max(1, Runtime.getRuntime().availableProcessors()));
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTests.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) {
-            gpu.close();
-        }
-        if (cpu != null) {
-            cpu.close();
-        }
-    }
-
+class CudaOpsParityTest extends GpuParityTestBase {
     static Stream<Arguments> typesAndTokenCounts() {
         return Stream.of(GgmlType.values())
                 .flatMap(type -> Stream.of(1, 5, 8, 9, 130).map(tokens -> Arguments.of(type, tokens)));

@@ -12,7 +12,6 @@ import dev.pflash.runtime.backend.BlockMask;
 import dev.pflash.runtime.backend.BlockSparsity;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.PflashOps;
-import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.backend.cpu.CpuPflashOps;
 import dev.pflash.runtime.engine.CompressionSettings;
 import dev.pflash.runtime.gguf.ModelFile;
@@ -26,8 +25,6 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -39,39 +36,25 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Tolerances as in {@link CudaOpsParityTest}: f32 kernels differ by summation order, the
  * tensor-core sparse forward by f16 rounding of q, k, v and the probabilities.
  */
-@Tag(GpuTests.TAG)
-class CudaPflashParityTest {
-    private static CudaBackend gpu;
-    private static CpuBackend cpu;
+class CudaPflashParityTest extends GpuParityTestBase {
     private static PflashOps gpuOps;
     private static PflashOps cpuOps;
 
+    /** Runs after {@link GpuParityTestBase#openBackends}, which JUnit runs first. */
     @BeforeAll
-    static void open() {
-        gpu = GpuTests.openIfAvailable();
+    static void openOps() {
         if (gpu == null) {
             return;
         }
-        cpu = new CpuBackend(Math.max(1, Runtime.getRuntime().availableProcessors()));
         gpuOps = PflashOps.forBackend(gpu);
         cpuOps = new CpuPflashOps(cpu);
     }
 
-    @BeforeEach
-    void requireGpu() {
-        GpuTests.assumeGpu(gpu);
-    }
-
+    /** Runs before {@link GpuParityTestBase#closeBackends}, while the CPU backend is still open. */
     @AfterAll
-    static void close() {
+    static void closeOps() {
         if (cpuOps != null) {
             cpuOps.close();
-        }
-        if (gpu != null) {
-            gpu.close();
-        }
-        if (cpu != null) {
-            cpu.close();
         }
     }
 
