@@ -8,8 +8,6 @@ import dev.pflash.runtime.backend.DeviceBuffer;
  * converted into a scratch array, once per step for every query of the tile.
  */
 final class KvRows {
-    /** Scores a kernel may write past the keys of a step: padding up to a whole vector (of up to 64 floats). */
-    private static final int SCORE_PADDING = 64;
     private final float[] f32;
     private final short[] f16;
     private final int offset;
@@ -57,7 +55,7 @@ final class KvRows {
             vBase = 0;
             stride = dim;
         }
-        kernel.step(q, last, rows, dim, state, s.scores(n + SCORE_PADDING), k, kBase, v, vBase, stride, j0, n);
+        kernel.step(q, last, rows, dim, state, s.scores(rows * AttentionKernel.scoreStride(n)), k, kBase, v, vBase, stride, j0, n);
     }
 
     /** Rows {@code j0 .. j0 + n - 1} of the head at column {@code head}, packed {@code dim} apart in {@code into}. */
