@@ -55,7 +55,8 @@ final class KvRows {
             vBase = 0;
             stride = dim;
         }
-        kernel.step(q, last, rows, dim, state, s.scores(rows * AttentionKernel.scoreStride(n)), k, kBase, v, vBase, stride, j0, n);
+        float[] scores = s.scores(rows * AttentionKernel.scoreStride(n));
+        kernel.step(q, last, rows, dim, state, scores, k, kBase, v, vBase, stride, j0, n);
     }
 
     /** Rows {@code j0 .. j0 + n - 1} of the head at column {@code head}, packed {@code dim} apart in {@code into}. */

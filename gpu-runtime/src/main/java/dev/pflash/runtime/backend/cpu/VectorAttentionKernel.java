@@ -11,11 +11,12 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The {@link AttentionKernel} on the Vector API: scores are dot products over the head dims, one
- * vector accumulator per key (four keys at a time share each query load), and the weighted values
- * are accumulated a vector of output dims at a time over all keys of the step, so each output
- * vector is loaded and stored once per step. Dims past the last whole vector run as scalars.
- * Loaded only when {@link VectorSupport#useVectorKernels()} says so.
+ * The {@link AttentionKernel} on the Vector API. Scores are dot products over the head dims, one
+ * vector accumulator per key (four keys at a time share each query load), taken four keys at a
+ * time for every row of the step so those keys stay in the L1 cache. The weighted values are
+ * accumulated for rows in pairs (each value vector loaded serves both) over a slice of four output
+ * vectors at a time for every row, so that slice of the values stays in the L1 cache. Dims past the
+ * last whole vector run as scalars. Loaded only when {@link VectorSupport#useVectorKernels()} says so.
  */
 final class VectorAttentionKernel implements AttentionKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -189,7 +190,8 @@ final class VectorAttentionKernel implements AttentionKernel {
         for (; d < vectors; d += lanes) {
             FloatVector acc = FloatVector.fromArray(F, out, o + d);
             for (int jj = from; jj < to; jj++) {
-                acc = FloatVector.fromArray(F, v, vBase + jj * stride + d).fma(FloatVector.broadcast(F, p[pa + jj]), acc);
+                FloatVector w = FloatVector.broadcast(F, p[pa + jj]);
+                acc = FloatVector.fromArray(F, v, vBase + jj * stride + d).fma(w, acc);
             }
             acc.intoArray(out, o + d);
         }
