@@ -8,6 +8,11 @@ import dev.pflash.runtime.backend.DeviceBuffer;
  * converted into a scratch array, once per step for every query of the tile.
  */
 final class KvRows {
+    /**
+     * From this many query rows on, f32 rows are packed too: rows a whole cache row apart (often a
+     * multiple of 4 KiB) fall into the same few L1 cache sets, and a tile reads them many times.
+     */
+    private static final int STAGED_ROWS = 8;
     private final float[] f32;
     private final short[] f16;
     private final int offset;
@@ -42,7 +47,7 @@ final class KvRows {
         float[] v;
         int vBase;
         int stride;
-        if (f32 != null && values.f32 != null) {
+        if (f32 != null && values.f32 != null && rows < STAGED_ROWS) {
             k = f32;
             kBase = offset + j0 * kvDim + head;
             v = values.f32;
