@@ -16,13 +16,19 @@ interface AttentionKernel {
      * Keys {@code j0 .. j0 + n - 1} for {@code rows} query rows: row {@code r}'s scaled query is
      * {@code q[r * dim ..]}, it sees keys up to index {@code last[r]} and skips the step if it sees
      * none of them. Key {@code j0 + jj} is {@code k[kBase + jj * stride ..]}, its value
-     * {@code v[vBase + jj * stride ..]}; {@code scores} holds at least {@code n + 64} floats of scratch.
+     * {@code v[vBase + jj * stride ..]}; {@code scores} is scratch of at least
+     * {@code rows * scoreStride(n)} floats.
      */
     void step(float[] q, int[] last, int rows, int dim, SoftmaxState state, float[] scores,
             float[] k, int kBase, float[] v, int vBase, int stride, int j0, int n);
 
     /** {@code dst[dstOffset + i] = } the float value of the f16 {@code src[srcOffset + i]}, exactly. */
     void halfToFloat(short[] src, int srcOffset, float[] dst, int dstOffset, int n);
+
+    /** Scratch floats per row for the scores of {@code n} keys: padded up to a whole vector of up to 64 floats. */
+    static int scoreStride(int n) {
+        return n + 64;
+    }
 
     /** The kernel for this JVM: the Vector API one unless {@link VectorSupport} says no. */
     static AttentionKernel forThisJvm() {

@@ -2,9 +2,9 @@ package dev.pflash.runtime.backend.cpu;
 
 /**
  * Per-thread working arrays of the CPU attention, grown on demand and reused so that attention
- * allocates nothing per token: a tile's scaled queries and their last visible keys, the scores of
- * one key step, f16 keys and values staged as floats, the softmax states of a tile, and the
- * per-(kv head, key segment) states a split decode combines.
+ * allocates nothing per token: a tile's scaled queries and their last visible keys, every row's
+ * scores of one key step, f16 keys and values staged as floats, the softmax states of a tile, and
+ * the per-(kv head, key segment) states a split decode combines.
  */
 final class AttentionScratch {
     /** The merged state of a tile and the state of its current key segment. */

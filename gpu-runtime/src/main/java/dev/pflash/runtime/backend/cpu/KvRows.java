@@ -8,8 +8,11 @@ import dev.pflash.runtime.backend.DeviceBuffer;
  * converted into a scratch array, once per step for every query of the tile.
  */
 final class KvRows {
-    /** Scores a kernel may write past the keys of a step: padding up to a whole vector (of up to 64 floats). */
-    private static final int SCORE_PADDING = 64;
+    /**
+     * From this many query rows on, f32 rows are packed too: rows a whole cache row apart (often a
+     * multiple of 4 KiB) fall into the same few L1 cache sets, and a tile reads them many times.
+     */
+    private static final int STAGED_ROWS = 8;
     private final float[] f32;
     private final short[] f16;
     private final int offset;
@@ -44,7 +47,7 @@ final class KvRows {
         float[] v;
         int vBase;
         int stride;
-        if (f32 != null && values.f32 != null) {
+        if (f32 != null && values.f32 != null && rows < STAGED_ROWS) {
             k = f32;
             kBase = offset + j0 * kvDim + head;
             v = values.f32;
@@ -57,7 +60,8 @@ final class KvRows {
             vBase = 0;
             stride = dim;
         }
-        kernel.step(q, last, rows, dim, state, s.scores(n + SCORE_PADDING), k, kBase, v, vBase, stride, j0, n);
+        float[] scores = s.scores(rows * AttentionKernel.scoreStride(n));
+        kernel.step(q, last, rows, dim, state, scores, k, kBase, v, vBase, stride, j0, n);
     }
 
     /** Rows {@code j0 .. j0 + n - 1} of the head at column {@code head}, packed {@code dim} apart in {@code into}. */

@@ -11,14 +11,17 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The {@link AttentionKernel} on the Vector API: scores are dot products over the head dims, one
- * vector accumulator per key (four keys at a time share each query load), and the weighted values
- * are accumulated a vector of output dims at a time over all keys of the step, so each output
- * vector is loaded and stored once per step. Dims past the last whole vector run as scalars.
- * Loaded only when {@link VectorSupport#useVectorKernels()} says so.
+ * The {@link AttentionKernel} on the Vector API. Scores are dot products over the head dims, one
+ * vector accumulator per key (four keys at a time share each query load), taken four keys at a
+ * time for every row of the step so those keys stay in the L1 cache. The weighted values are
+ * accumulated for rows in pairs (each value vector loaded serves both) over a slice of four output
+ * vectors at a time for every row, so that slice of the values stays in the L1 cache. Dims past the
+ * last whole vector run as scalars. Loaded only when {@link VectorSupport#useVectorKernels()} says so.
  */
 final class VectorAttentionKernel implements AttentionKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Keys scored together, each query load serving all of them ({@link #dot4}). */
+    private static final int KEY_BATCH = 4;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class,
             VectorShape.forBitSize(F.vectorBitSize() / 2));
@@ -60,81 +63,192 @@ final class VectorAttentionKernel implements AttentionKernel {
     @Override
     public void step(float[] q, int[] last, int rows, int dim, SoftmaxState state, float[] scores,
             float[] k, int kBase, float[] v, int vBase, int stride, int j0, int n) {
-        float[] out = state.out;
         int upper = F.loopBound(dim);
-        for (int r = 0; r < rows; r++) {
-            int visible = Math.min(n, last[r] + 1 - j0);
-            if (visible <= 0) {
-                continue;
-            }
-            int qo = r * dim;
-            int jj = 0;
-            for (; jj + 4 <= visible; jj += 4) {
-                dot4(q, qo, k, kBase + jj * stride, stride, dim, upper, scores, jj);
-            }
-            for (; jj < visible; jj++) {
-                scores[jj] = dot(q, qo, k, kBase + jj * stride, dim, upper);
-            }
-            // Padding past the visible keys with -inf lets whole vectors cover the scores: it never
-            // wins the max and its exp is exactly 0, which adds nothing to the sum.
-            int padded = (visible + F.length() - 1) / F.length() * F.length();
-            Arrays.fill(scores, visible, padded, Float.NEGATIVE_INFINITY);
-            FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (jj = 0; jj < padded; jj += F.length()) {
-                maxes = maxes.max(FloatVector.fromArray(F, scores, jj));
-            }
-            float oldMax = state.max[r];
-            float newMax = Math.max(oldMax, maxes.reduceLanes(VectorOperators.MAX));
-            // exp(-inf) = 0: a row that had seen nothing keeps nothing of its (empty) past.
-            float alpha = (float) Math.exp(oldMax - newMax);
-            FloatVector sums = FloatVector.zero(F);
-            for (jj = 0; jj < padded; jj += F.length()) {
-                FloatVector p = exp(FloatVector.fromArray(F, scores, jj).sub(newMax));
-                p.intoArray(scores, jj);
-                sums = sums.add(p);
-            }
-            float total = state.sum[r] * alpha + sumLanes(sums);
-            // Four output vectors at a time: four independent chains of fmas keep the FMA units busy,
-            // and each element still adds its keys one after another, in key order.
-            int lanes = F.length();
-            int d = 0;
-            for (; d + 4 * lanes <= upper; d += 4 * lanes) {
-                int o0 = qo + d;
-                FloatVector acc0 = FloatVector.fromArray(F, out, o0).mul(alpha);
-                FloatVector acc1 = FloatVector.fromArray(F, out, o0 + lanes).mul(alpha);
-                FloatVector acc2 = FloatVector.fromArray(F, out, o0 + 2 * lanes).mul(alpha);
-                FloatVector acc3 = FloatVector.fromArray(F, out, o0 + 3 * lanes).mul(alpha);
-                for (jj = 0; jj < visible; jj++) {
-                    FloatVector p = FloatVector.broadcast(F, scores[jj]);
-                    int vo = vBase + jj * stride + d;
-                    acc0 = FloatVector.fromArray(F, v, vo).fma(p, acc0);
-                    acc1 = FloatVector.fromArray(F, v, vo + lanes).fma(p, acc1);
-                    acc2 = FloatVector.fromArray(F, v, vo + 2 * lanes).fma(p, acc2);
-                    acc3 = FloatVector.fromArray(F, v, vo + 3 * lanes).fma(p, acc3);
+        int scoreStride = AttentionKernel.scoreStride(n);
+        // A batch of keys at a time for every row, so those keys stay in the L1 cache for all rows.
+        int whole = n / KEY_BATCH * KEY_BATCH;
+        for (int jj = 0; jj < whole; jj += KEY_BATCH) {
+            for (int r = 0; r < rows; r++) {
+                if (visible(last, r, j0, n) >= jj + KEY_BATCH) {
+                    int kb = kBase + jj * stride;
+                    int at = r * scoreStride + jj;
+                    dot4(q, r * dim, k, kb, stride, dim, upper, scores, at);
                 }
-                acc0.intoArray(out, o0);
-                acc1.intoArray(out, o0 + lanes);
-                acc2.intoArray(out, o0 + 2 * lanes);
-                acc3.intoArray(out, o0 + 3 * lanes);
             }
-            for (; d < upper; d += lanes) {
-                FloatVector acc = FloatVector.fromArray(F, out, qo + d).mul(alpha);
-                for (jj = 0; jj < visible; jj++) {
-                    FloatVector p = FloatVector.broadcast(F, scores[jj]);
-                    acc = FloatVector.fromArray(F, v, vBase + jj * stride + d).fma(p, acc);
-                }
-                acc.intoArray(out, qo + d);
-            }
-            for (; d < dim; d++) {
-                float acc = out[qo + d] * alpha;
-                for (jj = 0; jj < visible; jj++) {
-                    acc += scores[jj] * v[vBase + jj * stride + d];
-                }
-                out[qo + d] = acc;
-            }
-            state.max[r] = newMax;
-            state.sum[r] = total;
         }
+        for (int r = 0; r < rows; r++) {
+            int visible = visible(last, r, j0, n);
+            if (visible > 0) {
+                softmax(q, r * dim, dim, upper, state, r, scores, r * scoreStride, k, kBase, stride,
+                        Math.min(visible, whole) / KEY_BATCH * KEY_BATCH, visible);
+            }
+        }
+        // Rows in pairs, each value vector loaded serving two rows, and a slice of output dims for
+        // all rows before the next, so that slice of the values stays in the L1 cache. Neither
+        // changes a sum: every output element adds its keys one after another, in key order.
+        int slice = 4 * F.length();
+        for (int d0 = 0; d0 < dim; d0 += slice) {
+            int d1 = Math.min(dim, d0 + slice);
+            int r = 0;
+            for (; r + 1 < rows; r += 2) {
+                int va = visible(last, r, j0, n);
+                int vb = visible(last, r + 1, j0, n);
+                int both = Math.min(va, vb);
+                int pa = r * scoreStride;
+                int pb = pa + scoreStride;
+                weighValues2(state.out, r * dim, (r + 1) * dim, scores, pa, pb, v, vBase, stride, both, d0, d1, upper);
+                weighValues(state.out, r * dim, scores, pa, v, vBase, stride, both, va, d0, d1, upper);
+                weighValues(state.out, (r + 1) * dim, scores, pb, v, vBase, stride, both, vb, d0, d1, upper);
+            }
+            if (r < rows) {
+                weighValues(state.out, r * dim, scores, r * scoreStride, v, vBase, stride, 0,
+                        visible(last, r, j0, n), d0, d1, upper);
+            }
+        }
+    }
+
+    /** How many of keys {@code j0 .. j0 + n - 1} row {@code r} sees. */
+    private static int visible(int[] last, int r, int j0, int n) {
+        return Math.max(0, Math.min(n, last[r] + 1 - j0));
+    }
+
+    /**
+     * Row {@code r}'s scores of keys {@code scored .. visible - 1} (the earlier ones are in
+     * {@code scores[at ..]} already), turned into weights {@code exp(score - newMax)}; its max and
+     * sum updated and its output rescaled to the new max.
+     */
+    private static void softmax(float[] q, int qo, int dim, int upper, SoftmaxState state, int r, float[] scores,
+            int at, float[] k, int kBase, int stride, int scored, int visible) {
+        int lanes = F.length();
+        int jj;
+        for (jj = scored; jj < visible; jj++) {
+            scores[at + jj] = dot(q, qo, k, kBase + jj * stride, dim, upper);
+        }
+        // Padding past the visible keys with -inf lets whole vectors cover the scores: it never
+        // wins the max and its exp is exactly 0, which adds nothing to the sum.
+        int padded = (visible + lanes - 1) / lanes * lanes;
+        Arrays.fill(scores, at + visible, at + padded, Float.NEGATIVE_INFINITY);
+        FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (jj = 0; jj < padded; jj += lanes) {
+            maxes = maxes.max(FloatVector.fromArray(F, scores, at + jj));
+        }
+        float oldMax = state.max[r];
+        float newMax = Math.max(oldMax, maxes.reduceLanes(VectorOperators.MAX));
+        // exp(-inf) = 0: a row that had seen nothing keeps nothing of its (empty) past.
+        float alpha = (float) Math.exp(oldMax - newMax);
+        FloatVector sums = FloatVector.zero(F);
+        for (jj = 0; jj < padded; jj += lanes) {
+            FloatVector p = exp(FloatVector.fromArray(F, scores, at + jj).sub(newMax));
+            p.intoArray(scores, at + jj);
+            sums = sums.add(p);
+        }
+        state.max[r] = newMax;
+        state.sum[r] = state.sum[r] * alpha + sumLanes(sums);
+        float[] out = state.out;
+        int d = 0;
+        for (; d < upper; d += lanes) {
+            FloatVector.fromArray(F, out, qo + d).mul(alpha).intoArray(out, qo + d);
+        }
+        for (; d < dim; d++) {
+            out[qo + d] *= alpha;
+        }
+    }
+
+    /**
+     * Adds the weighted values of keys {@code from .. to - 1} to dims {@code d0 ..} of the output
+     * row at {@code o}, four output vectors at a time: four independent chains of fmas keep the FMA
+     * units busy, and each element adds its keys one after another, in key order, as
+     * {@link #weighValues2} does.
+     */
+    private static void weighValues(float[] out, int o, float[] p, int pa, float[] v, int vBase, int stride,
+            int from, int to, int d0, int d1, int upper) {
+        if (from >= to) {
+            return;
+        }
+        int lanes = F.length();
+        int vectors = Math.min(upper, d1);
+        int d = d0;
+        for (; d + 4 * lanes <= vectors; d += 4 * lanes) {
+            int o0 = o + d;
+            FloatVector acc0 = FloatVector.fromArray(F, out, o0);
+            FloatVector acc1 = FloatVector.fromArray(F, out, o0 + lanes);
+            FloatVector acc2 = FloatVector.fromArray(F, out, o0 + 2 * lanes);
+            FloatVector acc3 = FloatVector.fromArray(F, out, o0 + 3 * lanes);
+            for (int jj = from; jj < to; jj++) {
+                FloatVector w = FloatVector.broadcast(F, p[pa + jj]);
+                int vo = vBase + jj * stride + d;
+                acc0 = FloatVector.fromArray(F, v, vo).fma(w, acc0);
+                acc1 = FloatVector.fromArray(F, v, vo + lanes).fma(w, acc1);
+                acc2 = FloatVector.fromArray(F, v, vo + 2 * lanes).fma(w, acc2);
+                acc3 = FloatVector.fromArray(F, v, vo + 3 * lanes).fma(w, acc3);
+            }
+            acc0.intoArray(out, o0);
+            acc1.intoArray(out, o0 + lanes);
+            acc2.intoArray(out, o0 + 2 * lanes);
+            acc3.intoArray(out, o0 + 3 * lanes);
+        }
+        for (; d < vectors; d += lanes) {
+            FloatVector acc = FloatVector.fromArray(F, out, o + d);
+            for (int jj = from; jj < to; jj++) {
+                FloatVector w = FloatVector.broadcast(F, p[pa + jj]);
+                acc = FloatVector.fromArray(F, v, vBase + jj * stride + d).fma(w, acc);
+            }
+            acc.intoArray(out, o + d);
+        }
+        for (; d < d1; d++) {
+            float acc = out[o + d];
+            for (int jj = from; jj < to; jj++) {
+                acc += p[pa + jj] * v[vBase + jj * stride + d];
+            }
+            out[o + d] = acc;
+        }
+    }
+
+    /** {@link #weighValues} of keys {@code 0 .. to - 1} for two rows at once, each value vector loaded once. */
+    private static void weighValues2(float[] out, int oa, int ob, float[] p, int pa, int pb, float[] v, int vBase,
+            int stride, int to, int d0, int d1, int upper) {
+        if (to <= 0) {
+            return;
+        }
+        int lanes = F.length();
+        int d = d0;
+        for (; d + 4 * lanes <= Math.min(upper, d1); d += 4 * lanes) {
+            FloatVector a0 = FloatVector.fromArray(F, out, oa + d);
+            FloatVector a1 = FloatVector.fromArray(F, out, oa + d + lanes);
+            FloatVector a2 = FloatVector.fromArray(F, out, oa + d + 2 * lanes);
+            FloatVector a3 = FloatVector.fromArray(F, out, oa + d + 3 * lanes);
+            FloatVector b0 = FloatVector.fromArray(F, out, ob + d);
+            FloatVector b1 = FloatVector.fromArray(F, out, ob + d + lanes);
+            FloatVector b2 = FloatVector.fromArray(F, out, ob + d + 2 * lanes);
+            FloatVector b3 = FloatVector.fromArray(F, out, ob + d + 3 * lanes);
+            for (int jj = 0; jj < to; jj++) {
+                FloatVector wa = FloatVector.broadcast(F, p[pa + jj]);
+                FloatVector wb = FloatVector.broadcast(F, p[pb + jj]);
+                int vo = vBase + jj * stride + d;
+                FloatVector v0 = FloatVector.fromArray(F, v, vo);
+                FloatVector v1 = FloatVector.fromArray(F, v, vo + lanes);
+                FloatVector v2 = FloatVector.fromArray(F, v, vo + 2 * lanes);
+                FloatVector v3 = FloatVector.fromArray(F, v, vo + 3 * lanes);
+                a0 = v0.fma(wa, a0);
+                a1 = v1.fma(wa, a1);
+                a2 = v2.fma(wa, a2);
+                a3 = v3.fma(wa, a3);
+                b0 = v0.fma(wb, b0);
+                b1 = v1.fma(wb, b1);
+                b2 = v2.fma(wb, b2);
+                b3 = v3.fma(wb, b3);
+            }
+            a0.intoArray(out, oa + d);
+            a1.intoArray(out, oa + d + lanes);
+            a2.intoArray(out, oa + d + 2 * lanes);
+            a3.intoArray(out, oa + d + 3 * lanes);
+            b0.intoArray(out, ob + d);
+            b1.intoArray(out, ob + d + lanes);
+            b2.intoArray(out, ob + d + 2 * lanes);
+            b3.intoArray(out, ob + d + 3 * lanes);
+        }
+        weighValues(out, oa, p, pa, v, vBase, stride, 0, to, d, d1, upper);
+        weighValues(out, ob, p, pb, v, vBase, stride, 0, to, d, d1, upper);
     }
 
     /**
@@ -149,13 +263,13 @@ final class VectorAttentionKernel implements AttentionKernel {
         // Adding 1.5 * 2^23 rounds to an integer; its low mantissa bits are then that integer.
         FloatVector shifted = c.fma(LOG2_E, ROUNDING);
         FloatVector n = shifted.sub(ROUNDING);
-        FloatVector rr = n.fma(FloatVector.broadcast(F, -LN2_HIGH), c);
-        rr = n.fma(FloatVector.broadcast(F, -LN2_LOW), rr);
+        FloatVector rr = n.fma(x.broadcast(-LN2_HIGH), c);
+        rr = n.fma(x.broadcast(-LN2_LOW), rr);
         FloatVector p = rr.fma(EXP_P0, EXP_P1);
-        p = p.fma(rr, FloatVector.broadcast(F, EXP_P2));
-        p = p.fma(rr, FloatVector.broadcast(F, EXP_P3));
-        p = p.fma(rr, FloatVector.broadcast(F, EXP_P4));
-        p = p.fma(rr, FloatVector.broadcast(F, EXP_P5));
+        p = p.fma(rr, x.broadcast(EXP_P2));
+        p = p.fma(rr, x.broadcast(EXP_P3));
+        p = p.fma(rr, x.broadcast(EXP_P4));
+        p = p.fma(rr, x.broadcast(EXP_P5));
         FloatVector r2 = rr.mul(rr);
         FloatVector y = p.fma(r2, rr.add(1f));
         IntVector exponent = shifted.reinterpretAsInts().sub(ROUNDING_BITS).add(127).lanewise(VectorOperators.LSHL, 23);
