@@ -7,7 +7,6 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -37,23 +36,10 @@ final class VectorAttentionKernel implements AttentionKernel {
     private static final float EXP_P3 = 4.1665795894E-2f;
     private static final float EXP_P4 = 1.6666665459E-1f;
     private static final float EXP_P5 = 5.0000001201E-1f;
-    /** Lane permutations swapping halves, quarters, ... down to neighbouring lanes. */
-    private static final VectorShuffle<Float>[] SWAPS = swaps();
     /** Scales a binary16 exponent, placed in float bits, to the float exponent: 2^(127 - 15). */
     private static final float HALF_TO_FLOAT_SCALE = 0x1p112f;
 
     private VectorAttentionKernel() {
-    }
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] swaps() {
-        int steps = Integer.numberOfTrailingZeros(F.length());
-        VectorShuffle<Float>[] swaps = new VectorShuffle[steps];
-        for (int i = 0; i < steps; i++) {
-            int width = F.length() >> (i + 1);
-            swaps[i] = VectorShuffle.fromOp(F, lane -> lane ^ width);
-        }
-        return swaps;
     }
 
     static VectorAttentionKernel create() {
@@ -278,15 +264,13 @@ final class VectorAttentionKernel implements AttentionKernel {
     }
 
     /**
-     * The sum of the lanes as a tree: each step adds the vector to itself with its halves (then
-     * quarters, ...) swapped, so lane 0 ends with the total. Half the instructions of an ordered
-     * reduction, in an order fixed by the species alone.
+     * The sum of the lanes, in lane order. A tree of {@code rearrange} steps would take fewer
+     * instructions, but Java 17's C2 does not compile a shuffle read from an array: it ran the
+     * allocating Java fallback on every score, which made decode produce garbage and slowed every
+     * attention call; the ordered reduction is an intrinsic and gives the same bits compiled or not.
      */
     private static float sumLanes(FloatVector a) {
-        for (VectorShuffle<Float> swap : SWAPS) {
-            a = a.add(a.rearrange(swap));
-        }
-        return a.lane(0);
+        return a.reduceLanes(VectorOperators.ADD);
     }
 
     /** One key's score; the same operations as each lane of {@link #dot4}. */
