@@ -206,7 +206,7 @@ final class DocumentJobs {
      */
     static <T extends DocumentJobOptions> void started(String job, T options, Class<? super T> type, RunInput input,
             EngineInfo info, Instant started) {
-        new RunManifest(options.getRunId(), job, started, null, "RUNNING", input.describe(),
+        new RunManifest(options.getRunId(), job, started, null, RunManifest.RUNNING, input.describe(),
                 input.layout().directory(), input.files(), optionValues(options, type), ModelIdentity.of(info),
                 info.contextLength(), info.compressionCrossover(), new RunTotals(0, 0, Map.of(), 0, 0, null, null, 0, 0, 0, 0, 0),
                 input.layout().settingsSha256(), Map.of()).writeTo(input.layout().manifestPath());
@@ -237,7 +237,7 @@ final class DocumentJobs {
         OutputDirectory.removeEmptyTempFolders(layout);
         EmptyTables.fill(layout, resultsSchema);
         Instant finished = Instant.now();
-        new RunManifest(options.getRunId(), job, started, finished, "DONE", input.describe(), layout.directory(),
+        new RunManifest(options.getRunId(), job, started, finished, RunManifest.DONE, input.describe(), layout.directory(),
                 input.files(), optionValues(options, type), ModelIdentity.of(info), info.contextLength(),
                 info.compressionCrossover(), totals, layout.settingsSha256(), skipped).writeTo(layout.manifestPath());
         if (options.getResume()) {

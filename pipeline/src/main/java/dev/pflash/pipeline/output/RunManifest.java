@@ -29,14 +29,19 @@ import org.apache.beam.sdk.util.MimeTypes;
  * and ended (null while it runs), its options, the models (with file hashes) and backend, the body
  * length from which PFlash {@code auto} compresses by cost (null when it does not decide by cost),
  * the SHA-256 of its output-affecting settings, its counts and what it skipped; and, under
- * {@code runs}, one entry per run that has written into this output, oldest first (a run killed
- * before its end stays {@code RUNNING} there).
+ * {@code runs}, one entry per run that has written into this output, oldest first. A run is
+ * {@code RUNNING} from its start and {@code DONE} at its end; one that never reached its end (killed,
+ * crashed) is marked {@code INTERRUPTED} by the next run into the output, whose start proves that it
+ * no longer runs. Its committed rows stay in the tables, under its run id.
  */
 public record RunManifest(String runId, String job, Instant startedAt, Instant finishedAt, String state,
         String input, String output, long filesMatched, Map<String, Object> options, ModelIdentity models,
         int contextLength, Integer compressionCrossover, RunTotals totals, String settingsSha256,
         Map<String, Long> skipped) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    public static final String RUNNING = "RUNNING";
+    public static final String DONE = "DONE";
+    public static final String INTERRUPTED = "INTERRUPTED";
 
     public RunManifest {
         Objects.requireNonNull(runId, "runId");
@@ -65,18 +70,27 @@ public record RunManifest(String runId, String job, Instant startedAt, Instant f
         return entry;
     }
 
-    /** The manifest with {@code runs}, the entries of earlier runs (this run's replaces its own). */
+    /**
+     * The manifest with {@code runs}, the entries of earlier runs (this run's replaces its own; an
+     * earlier run still {@code RUNNING} becomes {@code INTERRUPTED}).
+     */
     public String toJson(List<Map<String, Object>> earlierRuns) {
         List<Map<String, Object>> runs = new ArrayList<>();
         for (Map<String, Object> run : earlierRuns) {
             if (!runId.equals(run.get("run_id"))) {
-                runs.add(run);
+                runs.add(RUNNING.equals(run.get("state")) ? interrupted(run) : run);
             }
         }
         runs.add(runEntry());
         Map<String, Object> root = toMap();
         root.put("runs", runs);
         return write(root);
+    }
+
+    private static Map<String, Object> interrupted(Map<String, Object> run) {
+        Map<String, Object> entry = new LinkedHashMap<>(run);
+        entry.put("state", INTERRUPTED);
+        return entry;
     }
 
     public String toJson() {
