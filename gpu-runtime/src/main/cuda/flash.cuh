@@ -53,6 +53,55 @@ struct KeySplit {
     float* partial;
 };
 
+// Keys kb .. kb + FA_BK - 1 of one kv head (column `head` of rows kvDim apart) to f16 shared
+// memory, K row-major and V transposed; keys from segEnd on are zero. With f16 rows at 16-byte
+// aligned addresses (`vectors`), 8 values a load; the lanes of a warp take consecutive keys, so
+// that the transposed stores of V fall in distinct banks. Otherwise one value a load, f32 clamped
+// to the f16 range.
+template <int D>
+__device__ __forceinline__ void load_key_tile(const void* __restrict__ k, const void* __restrict__ v, int kvHalf,
+                                              bool vectors, int kb, int segEnd, int kvDim, int head,
+                                              __half* __restrict__ ks, __half* __restrict__ vt) {
+    typedef FlashLayout<D> L;
+    if (vectors) {
+        for (int i = threadIdx.x; i < FA_BK * D / 8; i += blockDim.x) {
+            int j = i % FA_BK;
+            int d = i / FA_BK * 8;
+            uint4 kq = make_uint4(0, 0, 0, 0);
+            uint4 vq = make_uint4(0, 0, 0, 0);
+            if (kb + j < segEnd) {
+                long long at = (long long) (kb + j) * kvDim + head + d;
+                kq = *(const uint4*) ((const __half*) k + at);
+                vq = *(const uint4*) ((const __half*) v + at);
+            }
+            *(uint4*) (ks + j * L::KP + d) = kq;
+            unsigned int words[4] = {vq.x, vq.y, vq.z, vq.w};
+#pragma unroll
+            for (int x = 0; x < 8; x++) {
+                vt[(d + x) * FA_VP + j] = __ushort_as_half((unsigned short) (words[x / 2] >> (16 * (x % 2))));
+            }
+        }
+        return;
+    }
+    for (int i = threadIdx.x; i < FA_BK * D; i += blockDim.x) {
+        int j = i / D;
+        int d = i % D;
+        bool valid = kb + j < segEnd;
+        long long at = (long long) (kb + j) * kvDim + head + d;
+        __half kh;
+        __half vh;
+        if (kvHalf) {
+            kh = valid ? ((const __half*) k)[at] : __float2half_rn(0.f);
+            vh = valid ? ((const __half*) v)[at] : __float2half_rn(0.f);
+        } else {
+            kh = half_sat(valid ? ((const float*) k)[at] : 0.f);
+            vh = half_sat(valid ? ((const float*) v)[at] : 0.f);
+        }
+        ks[j * L::KP + d] = kh;
+        vt[d * FA_VP + j] = vh;
+    }
+}
+
 // Query i of the chunk is cache row firstIndex + i and sees keys up to that row. With a mask,
 // the 64 queries of a block must lie in one mask block (blockTokens a multiple of 64, firstIndex
 // a multiple of blockTokens). Keys and values are f32, or f16 when kvHalf != 0.
@@ -116,6 +165,7 @@ __device__ __forceinline__ void flash_attention(const float* __restrict__ q, con
     float mRow[2] = {NEG_INF, NEG_INF};
     float lPart[2] = {0.f, 0.f};
     int warpLastRow = firstIndex + min(q0 + warp * 16 + 15, tokens - 1);
+    bool kvVectors = kvHalf && ((((uintptr_t) k) | ((uintptr_t) v)) % 16) == 0;
     int keyEnd = firstIndex + min(q0 + FA_BQ, tokens);
 
     // Key ranges: [0, keyEnd) when dense, else one range per selected key block.
@@ -137,23 +187,7 @@ __device__ __forceinline__ void flash_attention(const float* __restrict__ q, con
         int segEnd = selected == nullptr ? denseEnd : min(segStart + mask.blockTokens, keyEnd);
         for (int kb = segStart; kb < segEnd; kb += FA_BK) {
             __syncthreads();  // every warp is done with the previous key tile
-            for (int i = threadIdx.x; i < FA_BK * D; i += blockDim.x) {
-                int j = i / D;
-                int d = i % D;
-                bool valid = kb + j < segEnd;
-                long long at = (long long) (kb + j) * kvDim + kvHead * D + d;
-                __half kh;
-                __half vh;
-                if (kvHalf) {
-                    kh = valid ? ((const __half*) k)[at] : __float2half_rn(0.f);
-                    vh = valid ? ((const __half*) v)[at] : __float2half_rn(0.f);
-                } else {
-                    kh = half_sat(valid ? ((const float*) k)[at] : 0.f);
-                    vh = half_sat(valid ? ((const float*) v)[at] : 0.f);
-                }
-                ks[j * L::KP + d] = kh;
-                vt[d * FA_VP + j] = vh;
-            }
+            load_key_tile<D>(k, v, kvHalf, kvVectors, kb, segEnd, kvDim, kvHead * D, ks, vt);
             __syncthreads();
             if (kb > warpLastRow) {
                 continue;  // every key of the tile is later than every query of this warp
