@@ -19,7 +19,7 @@
 #define FA_BK 32
 #define FA_WARPS 4
 // Blocks per SM the d64 kernels are built for: left to itself ptxas 13 gives them 96 registers
-// and spills on sm_90 (PtxResourcesTest); at 4 blocks it takes ~114 registers and spills nothing.
+// and spills on sm_90 (PtxResourcesTest); at 4 blocks it takes about 110 and spills nothing.
 #define FA_D64_BLOCKS_PER_SM 4
 #define FA_VP (FA_BK + 8)  // f16 pitch of the transposed V tile: fragment loads free of bank conflicts
 
@@ -141,14 +141,14 @@ __device__ __forceinline__ void flash_attention(const float* __restrict__ q, con
 #pragma unroll
         for (int x = 0; x < 4; x++) {
             int i = x & 1;
-            float q0v = 0.f;
-            float q1v = 0.f;
+            float lo = 0.f;
+            float hi = 0.f;
             if (qi[i] < tokens) {
                 const float* src = q + (long long) qi[i] * qDim + h * D + 16 * kk + 8 * (x >> 1) + fragCol;
-                q0v = src[0] * scale;
-                q1v = src[1] * scale;
+                lo = src[0] * scale;
+                hi = src[1] * scale;
             }
-            qf[kk][x] = pack_halves(half_sat(q0v), half_sat(q1v));
+            qf[kk][x] = pack_halves(half_sat(lo), half_sat(hi));
         }
     }
 
@@ -165,6 +165,8 @@ __device__ __forceinline__ void flash_attention(const float* __restrict__ q, con
     float mRow[2] = {NEG_INF, NEG_INF};
     float lPart[2] = {0.f, 0.f};
     int warpLastRow = firstIndex + min(q0 + warp * 16 + 15, tokens - 1);
+    // Rows of f16 at 16-byte aligned addresses: every row and head offset is a multiple of 64
+    // values, so only the buffers' own addresses (a slice may start anywhere) decide.
     bool kvVectors = kvHalf && ((((uintptr_t) k) | ((uintptr_t) v)) % 16) == 0;
     int keyEnd = firstIndex + min(q0 + FA_BQ, tokens);
 
