@@ -1,7 +1,7 @@
 // Causal grouped-query attention over a token-major KV cache of f32 or f16 rows
 // (Backend.attention): query t of a chunk is cache row firstIndex + t and sees rows
 // 0 .. firstIndex + t; query head h reads kv head h / (heads / kvHeads).
-//  - flash_attention_d64 / _d128: prefill chunks, flash attention on tensor cores (WMMA, f16
+//  - flash_attention_d64 / _d128: prefill chunks, flash attention on tensor cores (mma.sync, f16
 //    inputs, f32 accumulate) with an online softmax, 64 queries x 1 head per block, the keys
 //    split over gridDim.z blocks when a short chunk meets a long cache;
 //  - attention_split (_d128: heads of up to 128): any head dim up to 256, f32, one block per (query, group of heads that
@@ -17,7 +17,7 @@
 // Grid (ceil(tokens / 64), heads, splits), 128 threads, FlashLayout<D>::TOTAL bytes of dynamic
 // shared memory. With splits > 1, keys [z * keysPerSplit, ...) per block and partial results
 // for attention_combine (KeySplit).
-extern "C" __global__ void __launch_bounds__(FA_WARPS * WARP_SIZE)
+extern "C" __global__ void __launch_bounds__(FA_WARPS * WARP_SIZE, FA_D64_BLOCKS_PER_SM)
     flash_attention_d64(const float* q, const void* k, const void* v, int kvHalf, int tokens, int firstIndex,
                         int heads, int kvHeads, float scale, float* out, int keysPerSplit, float* partial) {
     flash_attention<64>(q, k, v, kvHalf, tokens, firstIndex, heads, kvHeads, scale, out,

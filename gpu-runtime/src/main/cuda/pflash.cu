@@ -165,7 +165,7 @@ extern "C" __global__ void select_blocks(const float* __restrict__ scores, int q
 }
 
 // Sparse forward on tensor cores: as flash_attention_d64/_d128 over the key blocks of the mask.
-extern "C" __global__ void __launch_bounds__(FA_WARPS * WARP_SIZE)
+extern "C" __global__ void __launch_bounds__(FA_WARPS * WARP_SIZE, FA_D64_BLOCKS_PER_SM)
     sparse_flash_attention_d64(const float* q, const void* k, const void* v, int kvHalf, int tokens, int firstIndex,
                                int heads, int kvHeads, float scale, float* out, const int* maskOffsets,
                                const int* maskList, int blockTokens, int firstQueryBlock, int queryBlocks) {
@@ -174,9 +174,7 @@ extern "C" __global__ void __launch_bounds__(FA_WARPS * WARP_SIZE)
                         KeySplit{0, nullptr});
 }
 
-// An explicit register budget instead of launch bounds: with the latter ptxas 13 spills this
-// kernel on sm_90 (PtxResourcesTest); 128 registers x 128 threads still leave shared memory the limit.
-extern "C" __global__ void __maxnreg__(128)
+extern "C" __global__ void __launch_bounds__(FA_WARPS * WARP_SIZE)
     sparse_flash_attention_d128(const float* q, const void* k, const void* v, int kvHalf, int tokens, int firstIndex,
                                 int heads, int kvHeads, float scale, float* out, const int* maskOffsets,
                                 const int* maskList, int blockTokens, int firstQueryBlock, int queryBlocks) {

@@ -1,9 +1,10 @@
 package dev.pflash.runtime.backend.cuda;
 
 /**
- * Shared memory of the flash attention kernels (flash.cuh, FlashLayout): 64 queries and a
- * tile of 32 keys per step, 4 warps of 16 queries. The f16 query staging and the f32 output rows
- * share their bytes (the queries move to registers first). Kept equal to the CUDA side's sum.
+ * Launch configuration of the flash attention kernels (flash.cuh, FlashLayout): 64 queries and a
+ * tile of 32 keys per step, 4 warps of 16 queries. Queries, output and softmax state stay in
+ * registers; shared memory holds only the key tile (rows padded by 8 halves) and the value tile
+ * (transposed, rows of the tile's keys padded by 8). Kept equal to the CUDA side's sum.
  */
 final class FlashAttentionLayout {
     static final int QUERIES_PER_BLOCK = 64;
@@ -14,14 +15,8 @@ final class FlashAttentionLayout {
     }
 
     static int sharedBytes(int headDim) {
-        int qPitch = headDim + 8;
-        int oPitch = headDim + 4;
-        int q = QUERIES_PER_BLOCK * qPitch * 2;
-        int k = KEYS_PER_TILE * qPitch * 2;
-        int s = WARPS * 16 * (KEYS_PER_TILE + 4) * 4;
-        int p = WARPS * 16 * (KEYS_PER_TILE + 8) * 2;
-        int o = WARPS * 16 * oPitch * 4;
-        int l = WARPS * 16 * 4;
-        return Math.max(q, o) + 2 * k + s + p + l;
+        int keys = KEYS_PER_TILE * (headDim + 8) * 2;
+        int values = headDim * (KEYS_PER_TILE + 8) * 2;
+        return keys + values;
     }
 }

@@ -199,6 +199,7 @@ class CudaOpsParityTest extends GpuParityTestBase {
     @CsvSource({
         "100, 0, 8, 2, 64",     // prefill: flash attention, GQA
         "70, 37, 4, 4, 128",    // a chunk after cached tokens
+        "130, 300, 8, 2, 128",  // GQA 4 at d128, three query blocks, the last ragged
         "16, 0, 2, 1, 128",     // the fewest queries that take the flash path
         "1, 3000, 16, 8, 128",  // decode over a long cache: split over the keys
         "3, 500, 4, 2, 64",     // a few decode queries

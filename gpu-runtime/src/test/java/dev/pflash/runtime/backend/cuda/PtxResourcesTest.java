@@ -120,14 +120,15 @@ class PtxResourcesTest {
     void theLimitsArithmeticMatchesTheOccupancyTheIssueNamed() {
         Arch a100 = ARCHS.get(0);
         Arch rtx = ARCHS.get(1);
-        // Flash attention d128 on an A100 and d64 on an RTX 30/40: two blocks per SM once the
-        // query staging and the output rows share their bytes, one before.
-        assertThat(a100.blocksPerSm(72, 128, 83_200)).isEqualTo(1);
-        assertThat(a100.blocksPerSm(72, 128, FlashAttentionLayout.sharedBytes(128))).isEqualTo(2);
-        assertThat(rtx.blocksPerSm(56, 128, 50_432)).isEqualTo(1);
-        assertThat(rtx.blocksPerSm(56, 128, FlashAttentionLayout.sharedBytes(64))).isEqualTo(2);
-        assertThat(FlashAttentionLayout.sharedBytes(128)).isEqualTo(65_792);
-        assertThat(FlashAttentionLayout.sharedBytes(64)).isEqualTo(41_216);
+        // Flash attention d128 on an RTX 30/40 and d64 on an A100: with O, S and P in shared memory
+        // (65,792 and 41,216 bytes, 80 and 56 registers) one and three blocks per SM; with them in
+        // registers, shared memory holds only the K and V tiles and registers set the limit.
+        assertThat(rtx.blocksPerSm(80, 128, 65_792)).isEqualTo(1);
+        assertThat(rtx.blocksPerSm(164, 128, FlashAttentionLayout.sharedBytes(128))).isEqualTo(3);
+        assertThat(a100.blocksPerSm(56, 128, 41_216)).isEqualTo(3);
+        assertThat(a100.blocksPerSm(108, 128, FlashAttentionLayout.sharedBytes(64))).isEqualTo(4);
+        assertThat(FlashAttentionLayout.sharedBytes(128)).isEqualTo(18_944);
+        assertThat(FlashAttentionLayout.sharedBytes(64)).isEqualTo(9_728);
         // 128 registers x 256 threads: two blocks fill the register file exactly.
         assertThat(a100.blocksPerSm(128, 256, 0)).isEqualTo(2);
         assertThat(a100.blocksPerSm(129, 256, 0)).isEqualTo(1);
