@@ -87,17 +87,17 @@ final class VectorDequantize {
      * The high nibble of each byte. x86 has no byte shift, so a byte-lane shift costs a widening
      * and a narrowing; shifting the same bits as int lanes and masking is two plain instructions.
      */
-    static ByteVector highNibbles(ByteVector b) {
+    private static ByteVector highNibbles(ByteVector b) {
         return b.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
     }
 
     /** Scale {@code j} (0..7) of the 6-bit scales and mins at byte {@code s} (get_scale_min_k4). */
-    static int scale(byte[] q, int s, int j) {
+    private static int scale(byte[] q, int s, int j) {
         return j < 4 ? q[s + j] & 63 : (q[s + j + 4] & 0x0F) | (((q[s + j - 4] & 0xFF) >>> 6) << 4);
     }
 
     /** Min {@code j} (0..7) of the 6-bit scales and mins at byte {@code s}. */
-    static int min(byte[] q, int s, int j) {
+    private static int min(byte[] q, int s, int j) {
         return j < 4 ? q[s + j + 4] & 63 : ((q[s + j + 4] & 0xFF) >>> 4) | (((q[s + j] & 0xFF) >>> 6) << 4);
     }
 

@@ -16,13 +16,12 @@ import jdk.incubator.vector.VectorSpecies;
  * so a token gets the same bits however many tokens share its call: prompts give the same logits
  * in one chunk, in steps or packed.
  *
- * <p>Three ways to the weights:
+ * <p>Two ways to the weights:
  * <ul>
  *   <li>up to {@link #DIRECT_MAX_TOKENS} tokens (decode steps) on Q8_0 weights: each block's
  *       quants are loaded as bytes (rows copied to a heap array first), widened to floats and
  *       scaled by the block's scale (exactly the dequantized value: an f16 times an 8-bit integer
  *       fits a float), four rows by two tokens at a time;</li>
- *   <li>one token on Q4_K weights: the same idea in {@link Q4KMatVec};</li>
  *   <li>otherwise: {@link #ROW_BLOCK} rows are dequantized into a float scratch
  *       ({@link VectorDequantize} for Q8_0, Q4_K and Q6_K, the reference code for the others),
  *       then swept over all tokens in register tiles of 4 rows x 4 tokens: each weight vector
@@ -79,8 +78,6 @@ final class VectorMatmul {
             float[] x, int xOff, int tokens, float[] y, int yOff) {
         if (tokens <= DIRECT_MAX_TOKENS && w.type() == GgmlType.Q8_0) {
             multiplyQ8Direct(pool, scratch, w, x, xOff, tokens, y, yOff);
-        } else if (Q4KMatVec.handles(w.type(), tokens)) {
-            Q4KMatVec.multiply(pool, scratch, w, x, xOff, y, yOff);
         } else {
             multiplyDequantized(pool, scratch, w, x, xOff, tokens, y, yOff);
         }
