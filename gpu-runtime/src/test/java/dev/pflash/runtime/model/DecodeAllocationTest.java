@@ -17,8 +17,17 @@ class DecodeAllocationTest {
     private static final TinyModel.Spec WIDE = new TinyModel.Spec("wide-qwen3", "qwen3", 2, 512, 1536, 8, 4, 64,
             4096, 400, 1_000_000f, 1e-6f, false, false, true);
     private static final int STEPS = 200;
-    /** Enough steps for C2 to compile the vector kernels: before that the Vector API runs its allocating Java fallbacks. */
+    /**
+     * Steps before the first measurement: C2 compiles the vector kernels in about this many on an
+     * idle machine, and before that the Vector API runs its allocating Java fallbacks.
+     */
     private static final int WARMUP_STEPS = 1500;
+    /**
+     * Measurements of {@link #STEPS} steps each before giving up: on a loaded machine the compiler
+     * threads lag behind, so the steady state is taken as the first measurement under the bound.
+     * A step that allocates for ever (a kernel left to a fallback, buffers made per call) fails.
+     */
+    private static final int MEASUREMENTS = 25;
     /** Bookkeeping per step (positions, chunk copies, op lambdas, attention's small objects); generous. */
     private static final long BOOKKEEPING_BYTES = 32 * 1024;
 
@@ -38,12 +47,18 @@ class DecodeAllocationTest {
                 token = step(t, cache, token);
             }
             long[] ids = threads.getAllThreadIds();
-            long before = sum(threads.getThreadAllocatedBytes(ids));
-            for (int i = 0; i < STEPS; i++) {
-                token = step(t, cache, token);
-            }
-            long perStep = (sum(threads.getThreadAllocatedBytes(ids)) - before) / STEPS;
             long logits = 4L * WIDE.vocab() + 16;
+            long perStep = Long.MAX_VALUE;
+            for (int m = 0; m < MEASUREMENTS && perStep >= logits + BOOKKEEPING_BYTES; m++) {
+                if (cache.length() + STEPS >= WIDE.context()) {
+                    cache.truncate(prompt.length);
+                }
+                long before = sum(threads.getThreadAllocatedBytes(ids));
+                for (int i = 0; i < STEPS; i++) {
+                    token = step(t, cache, token);
+                }
+                perStep = (sum(threads.getThreadAllocatedBytes(ids)) - before) / STEPS;
+            }
             assertThat(perStep).as("bytes allocated per decode step").isLessThan(logits + BOOKKEEPING_BYTES);
         }
     }
