@@ -240,28 +240,45 @@ final class VectorMatmul {
                 for (int r = 0; r < n; r++) {
                     dequantizeRow(s, w, o0 + r, wr, r * cols);
                 }
-                for (int t = 0; t < tokens; ) {
-                    int width = Math.min(4, tokens - t);
-                    int xt = xOff + t * cols;
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4) {
                     int r = 0;
                     for (; r + 4 <= n; r += 4) {
-                        int yt = yOff + t * rows + o0 + r;
-                        switch (width) {
-                            case 4 -> tile4x4(wr, r * cols, cols, x, xt, y, yt, rows);
-                            case 3 -> tile4x3(wr, r * cols, cols, x, xt, y, yt, rows);
-                            case 2 -> tile4x2(wr, r * cols, cols, x, xt, y, yt, rows);
-                            default -> tile4x1(wr, r * cols, cols, x, xt, y, yt);
-                        }
+                        tile4x4(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
                     }
-                    for (; r < n; r++) {
-                        for (int u = 0; u < width; u++) {
-                            y[yOff + (t + u) * rows + o0 + r] = tile1x1(wr, r * cols, cols, x, xt + u * cols);
-                        }
+                    rowsLeft(wr, r, n, cols, x, xOff + t * cols, 4, y, yOff + t * rows + o0, rows);
+                }
+                if (tokens - t == 3) {
+                    int r = 0;
+                    for (; r + 4 <= n; r += 4) {
+                        tile4x3(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
                     }
-                    t += width;
+                    rowsLeft(wr, r, n, cols, x, xOff + t * cols, 3, y, yOff + t * rows + o0, rows);
+                } else if (tokens - t == 2) {
+                    int r = 0;
+                    for (; r + 4 <= n; r += 4) {
+                        tile4x2(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
+                    }
+                    rowsLeft(wr, r, n, cols, x, xOff + t * cols, 2, y, yOff + t * rows + o0, rows);
+                } else if (tokens - t == 1) {
+                    int r = 0;
+                    for (; r + 4 <= n; r += 4) {
+                        tile4x1(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r);
+                    }
+                    rowsLeft(wr, r, n, cols, x, xOff + t * cols, 1, y, yOff + t * rows + o0, rows);
                 }
             }
         });
+    }
+
+    /** Rows {@code r .. n} of the block (fewer than 4) times {@code width} tokens, one output at a time. */
+    private static void rowsLeft(float[] wr, int r, int n, int cols, float[] x, int xAt, int width, float[] y,
+            int yAt, int rows) {
+        for (; r < n; r++) {
+            for (int u = 0; u < width; u++) {
+                y[yAt + u * rows + r] = tile1x1(wr, r * cols, cols, x, xAt + u * cols);
+            }
+        }
     }
 
     private static void dequantizeRow(CpuScratch s, CpuWeightMatrix w, int row, float[] dst, int at) {
@@ -326,10 +343,22 @@ final class VectorMatmul {
             a32 = r3.fma(v2, a32);
             a33 = r3.fma(v3, a33);
         }
-        finish4(a00, a10, a20, a30, w, wAt, cols, x, xAt, bound, y, yAt);
-        finish4(a01, a11, a21, a31, w, wAt, cols, x, x1, bound, y, yAt + rows);
-        finish4(a02, a12, a22, a32, w, wAt, cols, x, x2, bound, y, yAt + 2 * rows);
-        finish4(a03, a13, a23, a33, w, wAt, cols, x, x3, bound, y, yAt + 3 * rows);
+        y[yAt] = finish(a00, w, wAt, x, xAt, bound, cols);
+        y[yAt + 1] = finish(a10, w, w1, x, xAt, bound, cols);
+        y[yAt + 2] = finish(a20, w, w2, x, xAt, bound, cols);
+        y[yAt + 3] = finish(a30, w, w3, x, xAt, bound, cols);
+        y[yAt + rows] = finish(a01, w, wAt, x, x1, bound, cols);
+        y[yAt + rows + 1] = finish(a11, w, w1, x, x1, bound, cols);
+        y[yAt + rows + 2] = finish(a21, w, w2, x, x1, bound, cols);
+        y[yAt + rows + 3] = finish(a31, w, w3, x, x1, bound, cols);
+        y[yAt + 2 * rows] = finish(a02, w, wAt, x, x2, bound, cols);
+        y[yAt + 2 * rows + 1] = finish(a12, w, w1, x, x2, bound, cols);
+        y[yAt + 2 * rows + 2] = finish(a22, w, w2, x, x2, bound, cols);
+        y[yAt + 2 * rows + 3] = finish(a32, w, w3, x, x2, bound, cols);
+        y[yAt + 3 * rows] = finish(a03, w, wAt, x, x3, bound, cols);
+        y[yAt + 3 * rows + 1] = finish(a13, w, w1, x, x3, bound, cols);
+        y[yAt + 3 * rows + 2] = finish(a23, w, w2, x, x3, bound, cols);
+        y[yAt + 3 * rows + 3] = finish(a33, w, w3, x, x3, bound, cols);
     }
 
     /**
@@ -366,17 +395,14 @@ final class VectorMatmul {
             a30 = r3.fma(v0, a30);
             a31 = r3.fma(v1, a31);
         }
-        finish4(a00, a10, a20, a30, w, wAt, cols, x, xAt, bound, y, yAt);
-        finish4(a01, a11, a21, a31, w, wAt, cols, x, x1, bound, y, yAt + rows);
-    }
-
-    /** {@link #finish} of four rows ({@code cols} apart from {@code wAt}) and one token into {@code y[yAt .. yAt + 4)}. */
-    private static void finish4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] w, int wAt,
-            int cols, float[] x, int xAt, int bound, float[] y, int yAt) {
-        y[yAt] = finish(a0, w, wAt, x, xAt, bound, cols);
-        y[yAt + 1] = finish(a1, w, wAt + cols, x, xAt, bound, cols);
-        y[yAt + 2] = finish(a2, w, wAt + 2 * cols, x, xAt, bound, cols);
-        y[yAt + 3] = finish(a3, w, wAt + 3 * cols, x, xAt, bound, cols);
+        y[yAt] = finish(a00, w, wAt, x, xAt, bound, cols);
+        y[yAt + 1] = finish(a10, w, w1, x, xAt, bound, cols);
+        y[yAt + 2] = finish(a20, w, w2, x, xAt, bound, cols);
+        y[yAt + 3] = finish(a30, w, w3, x, xAt, bound, cols);
+        y[yAt + rows] = finish(a01, w, wAt, x, x1, bound, cols);
+        y[yAt + rows + 1] = finish(a11, w, w1, x, x1, bound, cols);
+        y[yAt + rows + 2] = finish(a21, w, w2, x, x1, bound, cols);
+        y[yAt + rows + 3] = finish(a31, w, w3, x, x1, bound, cols);
     }
 
     /**
@@ -423,9 +449,18 @@ final class VectorMatmul {
             a31 = r3.fma(v1, a31);
             a32 = r3.fma(v2, a32);
         }
-        finish4(a00, a10, a20, a30, w, wAt, cols, x, xAt, bound, y, yAt);
-        finish4(a01, a11, a21, a31, w, wAt, cols, x, x1, bound, y, yAt + rows);
-        finish4(a02, a12, a22, a32, w, wAt, cols, x, x2, bound, y, yAt + 2 * rows);
+        y[yAt] = finish(a00, w, wAt, x, xAt, bound, cols);
+        y[yAt + 1] = finish(a10, w, w1, x, xAt, bound, cols);
+        y[yAt + 2] = finish(a20, w, w2, x, xAt, bound, cols);
+        y[yAt + 3] = finish(a30, w, w3, x, xAt, bound, cols);
+        y[yAt + rows] = finish(a01, w, wAt, x, x1, bound, cols);
+        y[yAt + rows + 1] = finish(a11, w, w1, x, x1, bound, cols);
+        y[yAt + rows + 2] = finish(a21, w, w2, x, x1, bound, cols);
+        y[yAt + rows + 3] = finish(a31, w, w3, x, x1, bound, cols);
+        y[yAt + 2 * rows] = finish(a02, w, wAt, x, x2, bound, cols);
+        y[yAt + 2 * rows + 1] = finish(a12, w, w1, x, x2, bound, cols);
+        y[yAt + 2 * rows + 2] = finish(a22, w, w2, x, x2, bound, cols);
+        y[yAt + 2 * rows + 3] = finish(a32, w, w3, x, x2, bound, cols);
     }
 
     /** Rows {@code w[wAt + r*cols ..]} (r < 4) times one token {@code x[xAt ..]} into {@code y[yAt + r]}. */
@@ -445,7 +480,10 @@ final class VectorMatmul {
             a2 = FloatVector.fromArray(F, w, w2 + i).fma(v, a2);
             a3 = FloatVector.fromArray(F, w, w3 + i).fma(v, a3);
         }
-        finish4(a0, a1, a2, a3, w, wAt, cols, x, xAt, bound, y, yAt);
+        y[yAt] = finish(a0, w, wAt, x, xAt, bound, cols);
+        y[yAt + 1] = finish(a1, w, w1, x, xAt, bound, cols);
+        y[yAt + 2] = finish(a2, w, w2, x, xAt, bound, cols);
+        y[yAt + 3] = finish(a3, w, w3, x, xAt, bound, cols);
     }
 
     private static float tile1x1(float[] w, int wAt, int cols, float[] x, int xAt) {
