@@ -225,7 +225,7 @@ final class VectorMatmul {
         return VectorDequantize.widen(ByteVector.fromArray(B, q, at)).mul(d);
     }
 
-    // ---- any type, rows dequantized once per call, tiles of 4 rows x 4 tokens (the last 1-3 tokens narrower)
+    // ---- any type, rows dequantized once per call, tiles of 4 rows x 4 tokens (the last 1-3 tokens in pairs, then one)
 
     private static void multiplyDequantized(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
             float[] x, int xOff, int tokens, float[] y, int yOff) {
@@ -248,19 +248,14 @@ final class VectorMatmul {
                     }
                     rowsLeft(wr, r, n, cols, x, xOff + t * cols, 4, y, yOff + t * rows + o0, rows);
                 }
-                if (tokens - t == 3) {
-                    int r = 0;
-                    for (; r + 4 <= n; r += 4) {
-                        tile4x3(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
-                    }
-                    rowsLeft(wr, r, n, cols, x, xOff + t * cols, 3, y, yOff + t * rows + o0, rows);
-                } else if (tokens - t == 2) {
+                for (; t + 2 <= tokens; t += 2) {
                     int r = 0;
                     for (; r + 4 <= n; r += 4) {
                         tile4x2(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
                     }
                     rowsLeft(wr, r, n, cols, x, xOff + t * cols, 2, y, yOff + t * rows + o0, rows);
-                } else if (tokens - t == 1) {
+                }
+                if (t < tokens) {
                     int r = 0;
                     for (; r + 4 <= n; r += 4) {
                         tile4x1(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r);
@@ -403,64 +398,6 @@ final class VectorMatmul {
         y[yAt + rows + 1] = finish(a11, w, w1, x, x1, bound, cols);
         y[yAt + rows + 2] = finish(a21, w, w2, x, x1, bound, cols);
         y[yAt + rows + 3] = finish(a31, w, w3, x, x1, bound, cols);
-    }
-
-    /**
-     * Rows {@code w[wAt + r*cols ..]} (r < 4) times tokens {@code x[xAt + t*cols ..]} (t < 3) into
-     * {@code y[yAt + t*rows + r]}.
-     */
-    private static void tile4x3(float[] w, int wAt, int cols, float[] x, int xAt, float[] y, int yAt, int rows) {
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = FloatVector.zero(F);
-        FloatVector a02 = FloatVector.zero(F);
-        FloatVector a10 = FloatVector.zero(F);
-        FloatVector a11 = FloatVector.zero(F);
-        FloatVector a12 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F);
-        FloatVector a21 = FloatVector.zero(F);
-        FloatVector a22 = FloatVector.zero(F);
-        FloatVector a30 = FloatVector.zero(F);
-        FloatVector a31 = FloatVector.zero(F);
-        FloatVector a32 = FloatVector.zero(F);
-        int w1 = wAt + cols;
-        int w2 = w1 + cols;
-        int w3 = w2 + cols;
-        int x1 = xAt + cols;
-        int x2 = x1 + cols;
-        int bound = F.loopBound(cols);
-        for (int i = 0; i < bound; i += LANES) {
-            FloatVector v0 = FloatVector.fromArray(F, x, xAt + i);
-            FloatVector v1 = FloatVector.fromArray(F, x, x1 + i);
-            FloatVector v2 = FloatVector.fromArray(F, x, x2 + i);
-            FloatVector r0 = FloatVector.fromArray(F, w, wAt + i);
-            a00 = r0.fma(v0, a00);
-            a01 = r0.fma(v1, a01);
-            a02 = r0.fma(v2, a02);
-            FloatVector r1 = FloatVector.fromArray(F, w, w1 + i);
-            a10 = r1.fma(v0, a10);
-            a11 = r1.fma(v1, a11);
-            a12 = r1.fma(v2, a12);
-            FloatVector r2 = FloatVector.fromArray(F, w, w2 + i);
-            a20 = r2.fma(v0, a20);
-            a21 = r2.fma(v1, a21);
-            a22 = r2.fma(v2, a22);
-            FloatVector r3 = FloatVector.fromArray(F, w, w3 + i);
-            a30 = r3.fma(v0, a30);
-            a31 = r3.fma(v1, a31);
-            a32 = r3.fma(v2, a32);
-        }
-        y[yAt] = finish(a00, w, wAt, x, xAt, bound, cols);
-        y[yAt + 1] = finish(a10, w, w1, x, xAt, bound, cols);
-        y[yAt + 2] = finish(a20, w, w2, x, xAt, bound, cols);
-        y[yAt + 3] = finish(a30, w, w3, x, xAt, bound, cols);
-        y[yAt + rows] = finish(a01, w, wAt, x, x1, bound, cols);
-        y[yAt + rows + 1] = finish(a11, w, w1, x, x1, bound, cols);
-        y[yAt + rows + 2] = finish(a21, w, w2, x, x1, bound, cols);
-        y[yAt + rows + 3] = finish(a31, w, w3, x, x1, bound, cols);
-        y[yAt + 2 * rows] = finish(a02, w, wAt, x, x2, bound, cols);
-        y[yAt + 2 * rows + 1] = finish(a12, w, w1, x, x2, bound, cols);
-        y[yAt + 2 * rows + 2] = finish(a22, w, w2, x, x2, bound, cols);
-        y[yAt + 2 * rows + 3] = finish(a32, w, w3, x, x2, bound, cols);
     }
 
     /** Rows {@code w[wAt + r*cols ..]} (r < 4) times one token {@code x[xAt ..]} into {@code y[yAt + r]}. */
