@@ -22,11 +22,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Whole models on the Vector API kernels against the scalar reference kernels: the two sum each
- * matmul's products in different orders, so prompt logits agree within 1e-4 of the largest logit
- * magnitude, and greedy decoding picks the same tokens.
+ * matmul's products in different orders, so prompt logits agree within 2e-4 of the largest logit
+ * magnitude, and greedy decoding picks the same tokens. The order depends on the vector width: the
+ * demo target stayed within 1e-4 with AVX-512 (16 lanes), but one logit was 1.0e-4 off with AVX2 (8 lanes).
  */
 class VectorKernelsModelTest {
-    private static final double TOLERANCE = 1e-4;
+    private static final double TOLERANCE = 2e-4;
     private static CpuBackend vector;
     private static CpuBackend scalar;
 
