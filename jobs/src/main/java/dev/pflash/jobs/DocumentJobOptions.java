@@ -1,6 +1,7 @@
 package dev.pflash.jobs;
 
 import dev.pflash.pipeline.extract.ExtractionLimits;
+import dev.pflash.pipeline.flow.DocumentFlowOptions;
 import dev.pflash.pipeline.output.OutputLayout;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -19,7 +20,7 @@ import org.apache.beam.sdk.options.Validation;
  * options of its own stage. A property means the same, with the same default, in every command:
  * Beam checks the options of all commands a JVM has parsed against each other.
  */
-public interface DocumentJobOptions extends EngineOptions {
+public interface DocumentJobOptions extends EngineOptions, DocumentFlowOptions {
     @Description("Required. Files to read: a glob such as 'corpus/**' (** crosses directories; quote it for the shell),"
             + " a file, or a directory (every file below it); several, separated by commas")
     @Validation.Required

@@ -1,6 +1,8 @@
 package dev.pflash.pipeline;
 
 import dev.pflash.pipeline.extract.ExtractText;
+import dev.pflash.pipeline.flow.AdmitFiles;
+import dev.pflash.pipeline.flow.MatchPatterns;
 import dev.pflash.pipeline.extract.ExtractionError;
 import dev.pflash.pipeline.extract.ExtractionLimits;
 import dev.pflash.pipeline.generate.EngineOpener;
@@ -16,10 +18,7 @@ import dev.pflash.schemas.DocumentError;
 import java.util.List;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.io.FileIO;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
-import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.transforms.Distinct;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -31,11 +30,11 @@ import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TypeDescriptor;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * The front of every document job: match the file patterns (a file matched by several patterns
- * is read once), extract each file's text with Tika, fill the template and tokenize
+ * The front of every document job: match the file patterns, let the files in a bounded number at a
+ * time ({@link AdmitFiles}; a file matched by several patterns is read once), extract each file's
+ * text with Tika, fill the template and tokenize
  * ({@link BuildPrompts}), and group the prompts into engine batches that share a prefix
  * ({@link GroupPrompts}). Each file becomes a prompt in one of the {@link #BATCHES} or a row of
  * the errors table ({@link #ERRORS}), unless its content already has a row for these settings
@@ -72,11 +71,10 @@ public class BatchDocuments extends PTransform<PBegin, PCollectionTuple> {
     public PCollectionTuple expand(PBegin begin) {
         PCollection<FileIO.ReadableFile> files = begin
                 .apply("Patterns", Create.of(patterns))
-                .apply("MatchFiles", FileIO.matchAll().withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
-                .apply("OncePerFile", Distinct.<MatchResult.Metadata, String>withRepresentativeValueFn(
-                        m -> m.resourceId().toString()).withRepresentativeType(TypeDescriptors.strings()))
+                .apply("MatchFiles", ParDo.of(new MatchPatterns()))
                 .apply("ReadMatches", FileIO.readMatches())
-                .apply("SkipDone", ParDo.of(new SkipDoneFiles(done)));
+                .apply("SkipDone", ParDo.of(new SkipDoneFiles(done)))
+                .apply("AdmitFiles", new AdmitFiles(runId));
         PCollectionTuple extracted = files.apply("ExtractText", ExtractText.withLimits(limits));
         PCollectionTuple prompts = extracted.get(ExtractText.DOCUMENTS)
                 .apply("BuildPrompts", new BuildPrompts(runId, template, engine, opener));

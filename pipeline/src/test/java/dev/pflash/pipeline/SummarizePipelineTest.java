@@ -3,6 +3,8 @@ package dev.pflash.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pflash.pipeline.extract.ExtractionLimits;
+import dev.pflash.pipeline.flow.DocumentFlowOptions;
+import dev.pflash.pipeline.flow.DocumentsInFlight;
 import dev.pflash.pipeline.generate.DecodeSettings;
 import dev.pflash.pipeline.output.OutputLayout;
 import dev.pflash.pipeline.prompt.PromptTemplate;
@@ -25,13 +27,19 @@ import org.junit.rules.TemporaryFolder;
 
 /**
  * The whole job on {@code sample-data/} (good documents and bad inputs) with the demo models, on
- * Beam's TestPipeline; the tables are read back with parquet-avro's reader.
+ * Beam's TestPipeline, letting in only a few documents at a time; the tables are read back with
+ * parquet-avro's reader.
  */
 public class SummarizePipelineTest {
     private static final Path SAMPLE = Path.of("..", "sample-data").toAbsolutePath().normalize();
     private static final int MAX_NEW_TOKENS = 16;
     /** Small enough that the longest sample documents are split into windows. */
     private static final int CONTEXT_TOKENS = 1024;
+    /**
+     * Fewer than the sample files, so that files wait to be let in; not so few that batches must
+     * wait for {@code GroupPrompts.MAX_WAIT} to leave part-full.
+     */
+    private static final int IN_FLIGHT = 8;
 
     @Rule
     public final transient TestPipeline pipeline = TestPipeline.create();
@@ -49,8 +57,12 @@ public class SummarizePipelineTest {
                 new DecodeSettings(MAX_NEW_TOKENS, 0.7f, 20, 0.8f, 42), 4096, CONTEXT_TOKENS,
                 new OutputLayout(out.toString(), 1, "SNAPPY"));
 
+        pipeline.getOptions().as(DocumentFlowOptions.class).setDocumentsInFlight(IN_FLIGHT);
         pipeline.apply(new SummarizePipeline(config));
         pipeline.run().waitUntilFinish();
+
+        assertThat(DocumentsInFlight.peak("test-run")).isBetween(1L, (long) IN_FLIGHT);
+        assertThat(DocumentsInFlight.now("test-run")).as("documents let in that never became a row").isZero();
 
         List<String> good = uris(SAMPLE.resolve("docs"), name -> true);
         List<String> bad = uris(SAMPLE.resolve("bad"), name -> !name.endsWith(".md"));

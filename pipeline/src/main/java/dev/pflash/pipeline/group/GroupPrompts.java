@@ -26,6 +26,11 @@ public class GroupPrompts
         extends PTransform<PCollection<DocumentPrompt>, PCollection<KV<String, Iterable<DocumentPrompt>>>> {
     /** A batch that is not full goes to the engine after this, so that slow reading never idles it. */
     static final Duration MAX_WAIT = Duration.standardSeconds(10);
+    /**
+     * Enough keys for every engine worker of a cluster to get batches. Not a key per batch: the
+     * Direct runner keeps a watermark hold for each key it has seen until the job ends.
+     */
+    private static final int SPREAD_KEYS = 64;
 
     private final long batchTokens;
 
@@ -44,6 +49,7 @@ public class GroupPrompts
                 .setCoder(KvCoder.of(StringUtf8Coder.of(), promptCoder))
                 .apply("BatchByTokens", BoundedBatches.of(batchTokens, (DocumentPrompt p) -> (long) p.length())
                         .withMaxBuffering(MAX_WAIT))
-                .apply("SpreadOverWorkers", Reshuffle.viaRandomKey());
+                .apply("SpreadOverWorkers", Reshuffle.<KV<String, Iterable<DocumentPrompt>>>viaRandomKey()
+                        .withNumBuckets(SPREAD_KEYS));
     }
 }

@@ -1,5 +1,6 @@
 package dev.pflash.pipeline.output;
 
+import dev.pflash.pipeline.flow.FinishDocuments;
 import dev.pflash.schemas.DocumentError;
 import dev.pflash.schemas.DocumentTimings;
 import dev.pflash.schemas.SummaryResult;
@@ -42,6 +43,7 @@ public class WriteResults extends PTransform<PCollectionTuple, PDone> {
         PCollection<DocumentError> errors = tables.get(OutputTables.ERRORS);
         writeResults(tables.get(resultsTag));
         errors.apply("MeasureErrors", RunMetrics.countErrors());
+        errors.apply("FinishFailed", new FinishDocuments<>(runId));
         write(timings, DocumentTimings.getClassSchema(), OutputLayout.TIMINGS);
         write(errors, DocumentError.getClassSchema(), OutputLayout.ERRORS);
         return PDone.in(tables.getPipeline());
@@ -49,6 +51,7 @@ public class WriteResults extends PTransform<PCollectionTuple, PDone> {
 
     private <T extends GenericRecord> void writeResults(PCollection<T> results) {
         results.apply("MeasureResults", RunMetrics.countResults());
+        results.apply("FinishDone", new FinishDocuments<>(runId));
         write(results, resultsSchema, OutputLayout.RESULTS);
     }
 
