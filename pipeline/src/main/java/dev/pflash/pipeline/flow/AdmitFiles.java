@@ -28,16 +28,21 @@ import org.joda.time.Duration;
  * {@code --documents-in-flight} documents of the run between here and their row
  * ({@link DocumentsInFlight}). Past the limit the
  * feed waits for finished documents without holding a worker thread: it is a splittable
- * {@link DoFn} that checkpoints and asks to be called again. Memory then holds the file list (a
- * path per file), never the documents of the whole corpus. Only the Direct runner needs this (see
- * {@link DocumentsInFlight}); on other runners every file goes at once.
- *
- * <p>The files are then spread over a fixed number of keys, so that several workers read them
- * and the runner's per-key bookkeeping stays the same size however many files there are.
+ * {@link DoFn} that checkpoints and asks to be called again. Each call lets in a small group, one
+ * bundle, which one worker reads while others read the next groups. Memory then holds the file
+ * list (a path per file), never the documents of the whole corpus. Only the Direct runner needs
+ * this (see {@link DocumentsInFlight}); on other runners every file goes at once, spread over a
+ * fixed number of keys so that all workers read.
  */
 public final class AdmitFiles extends PTransform<PCollection<FileIO.ReadableFile>, PCollection<FileIO.ReadableFile>> {
     /** How long the feed waits before it looks again for room, when the run is at its limit. */
     static final Duration RECHECK = Duration.millis(100);
+    /**
+     * Files let in together, as one bundle. The Direct runner keeps two watermark holds for every
+     * bundle of unkeyed elements it ever ran, until the job ends (StructuralKey.empty() is a new
+     * key each time), so a bundle per file made its bookkeeping grow by about 1.5 KB a document.
+     */
+    static final int GROUP = 8;
     private static final int SPREAD_KEYS = 16;
     private static final String ALL_FILES = "files";
     /** The Direct runner's feed reads its run's file list here, not from its element, which it copies at each call. */
@@ -72,15 +77,14 @@ public final class AdmitFiles extends PTransform<PCollection<FileIO.ReadableFile
                         .withKeyType(TypeDescriptors.strings()))
                 .setCoder(KvCoder.of(StringUtf8Coder.of(), files.getCoder()))
                 .apply("AllFiles", GroupByKey.create());
-        PCollection<FileIO.ReadableFile> admitted;
         if (limit == DocumentsInFlight.UNLIMITED) {
-            admitted = all.apply("EachFileOnce", ParDo.of(new EachFileOnceFn()));
-        } else {
-            admitted = all.apply("QueueFiles", ParDo.of(new QueueFilesFn(runId)))
-                    .apply("FeedFiles", ParDo.of(new FeedFilesFn(runId, limit)));
+            return all.apply("EachFileOnce", ParDo.of(new EachFileOnceFn()))
+                    .setCoder(files.getCoder())
+                    .apply("SpreadFiles", Reshuffle.<FileIO.ReadableFile>viaRandomKey().withNumBuckets(SPREAD_KEYS));
         }
-        return admitted.setCoder(files.getCoder())
-                .apply("SpreadFiles", Reshuffle.<FileIO.ReadableFile>viaRandomKey().withNumBuckets(SPREAD_KEYS));
+        return all.apply("QueueFiles", ParDo.of(new QueueFilesFn(runId)))
+                .apply("FeedFiles", ParDo.of(new FeedFilesFn(runId, limit)))
+                .setCoder(files.getCoder());
     }
 
     /** The files, each path once, in path order. */
@@ -152,12 +156,13 @@ public final class AdmitFiles extends PTransform<PCollection<FileIO.ReadableFile
                         + "limit needs the Direct runner, where every step runs in one JVM");
             }
             long next = tracker.currentRestriction().getFrom();
-            for (long room = DocumentsInFlight.room(runId, limit); room > 0; room--, next++) {
+            long group = Math.min(Math.min(GROUP, limit), files.size() - next);
+            if (DocumentsInFlight.room(runId, limit) < group) {
+                return ProcessContinuation.resume().withResumeDelay(RECHECK);
+            }
+            for (long end = next + group; next < end; next++) {
                 if (!tracker.tryClaim(next)) {
-                    // The end of the list, or the runner took a checkpoint and calls again for the rest.
-                    if (next >= files.size()) {
-                        WAITING.remove(runId);
-                    }
+                    // The runner took a checkpoint, and calls again for the rest.
                     return ProcessContinuation.stop();
                 }
                 DocumentsInFlight.admit(runId);
@@ -167,7 +172,7 @@ public final class AdmitFiles extends PTransform<PCollection<FileIO.ReadableFile
                 WAITING.remove(runId);
                 return ProcessContinuation.stop();
             }
-            return ProcessContinuation.resume().withResumeDelay(RECHECK);
+            return ProcessContinuation.resume();
         }
     }
 }
