@@ -24,10 +24,20 @@ import jdk.incubator.vector.VectorSpecies;
  *       fits a float), four rows by two tokens at a time;</li>
  *   <li>otherwise: {@link #ROW_BLOCK} rows are dequantized into a float scratch
  *       ({@link VectorDequantize} for Q8_0, Q4_K and Q6_K, the reference code for the others),
- *       then swept over all tokens in register tiles of 4 rows x 4 tokens: each weight vector
- *       loaded serves 4 tokens, each activation vector 4 rows (16 accumulators; half a load per
- *       fused multiply-add, where 4 x 3 tiles needed 0.58 and 4 x 1 tiles 1.25).</li>
+ *       then swept over all tokens in register tiles of 4 rows x {@link #TILE_TOKENS} tokens:
+ *       each weight vector loaded serves every token of the tile, each activation vector 4 rows.
+ *       With 512-bit vectors (32 registers on AVX-512) tiles are 4 x 4: 16 accumulators, half a
+ *       load per fused multiply-add. With 256-bit vectors (16 registers on AVX2) 4 x 4 tiles
+ *       spill accumulators to the stack, which puts a store and a reload in every accumulator's
+ *       dependency chain, so tiles are 4 x 3: 12 accumulators, 3 activations and 1 weight.</li>
  * </ul>
+ *
+ * <p>Every sweep over a row steps by {@link #sweepStep}, a value the JIT cannot prove constant:
+ * C2 unrolls a loop whose stride is a constant and then issues the loads of all unrolled
+ * iterations before their multiply-adds, which again needs more registers than AVX2 has (a
+ * 4 x 3 tile ran at 29-31 GFLOP/s per core that way and at 35-37 without unrolling, measured on
+ * an AVX2 core with JMH-style loops). The price is one bounds check per load, which the branch
+ * predictor hides.</p>
  *
  * <p>Why float activations and not llama.cpp's int8 ones: the Java 17 Vector API has no int8 dot
  * product instruction (no VNNI, no pmaddubsw), so an int8 product costs widening both operands to
@@ -49,8 +59,15 @@ final class VectorMatmul {
     static final int ROW_BLOCK = 16;
     /** Up to this many tokens (decode steps), Q8_0 weights are widened per use, not dequantized up front. */
     static final int DIRECT_MAX_TOKENS = 4;
+    /** Tokens per register tile: as many as the vector register file holds accumulators for. */
+    static final int TILE_TOKENS = LANES >= 16 ? 4 : 3;
     private static final int Q8_BLOCK = 32;
     private static final int Q8_BYTES = 34;
+    /**
+     * The step of every sweep over a row, always {@link #LANES}; not final on purpose, so that C2
+     * compiles the sweeps as loops of unknown stride, which it does not unroll (see the class comment).
+     */
+    private static int sweepStep = LANES;
 
     private VectorMatmul() {
     }
@@ -136,10 +153,10 @@ final class VectorMatmul {
         FloatVector a21 = FloatVector.zero(F);
         FloatVector a31 = FloatVector.zero(F);
         for (int k = 0; k < blocks; k++, p0 += Q8_BYTES, p1 += Q8_BYTES, p2 += Q8_BYTES, p3 += Q8_BYTES) {
-            float d0 = scale(q, p0);
-            float d1 = scale(q, p1);
-            float d2 = scale(q, p2);
-            float d3 = scale(q, p3);
+            FloatVector d0 = scale(q, p0);
+            FloatVector d1 = scale(q, p1);
+            FloatVector d2 = scale(q, p2);
+            FloatVector d3 = scale(q, p3);
             for (int j = 0; j < Q8_BLOCK; j += LANES) {
                 FloatVector v0 = FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j);
                 FloatVector v1 = FloatVector.fromArray(F, x, x1 + k * Q8_BLOCK + j);
@@ -186,10 +203,10 @@ final class VectorMatmul {
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
         for (int k = 0; k < blocks; k++, p0 += Q8_BYTES, p1 += Q8_BYTES, p2 += Q8_BYTES, p3 += Q8_BYTES) {
-            float d0 = scale(q, p0);
-            float d1 = scale(q, p1);
-            float d2 = scale(q, p2);
-            float d3 = scale(q, p3);
+            FloatVector d0 = scale(q, p0);
+            FloatVector d1 = scale(q, p1);
+            FloatVector d2 = scale(q, p2);
+            FloatVector d3 = scale(q, p3);
             for (int j = 0; j < Q8_BLOCK; j += LANES) {
                 FloatVector xv = FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j);
                 a0 = q8Lanes(q, p0 + 2 + j, d0).fma(xv, a0);
@@ -207,7 +224,7 @@ final class VectorMatmul {
     private static float q8OneRow(byte[] q, int p, int blocks, float[] x, int xOff) {
         FloatVector a = FloatVector.zero(F);
         for (int k = 0; k < blocks; k++, p += Q8_BYTES) {
-            float d = scale(q, p);
+            FloatVector d = scale(q, p);
             for (int j = 0; j < Q8_BLOCK; j += LANES) {
                 a = q8Lanes(q, p + 2 + j, d).fma(FloatVector.fromArray(F, x, xOff + k * Q8_BLOCK + j), a);
             }
@@ -215,13 +232,17 @@ final class VectorMatmul {
         return laneSum(a);
     }
 
-    /** The f16 block scale at byte {@code at}. */
-    private static float scale(byte[] q, int at) {
-        return VectorDequantize.f16(q, at);
+    /**
+     * The f16 block scale at byte {@code at}, in every lane. Broadcast once per block: C2 does not
+     * hoist the broadcast of a {@code mul(float)} out of the block's loop, and a broadcast per
+     * vector cost a tenth of the decode mat-vec's throughput (measured on AVX2, streaming 640 MB).
+     */
+    private static FloatVector scale(byte[] q, int at) {
+        return FloatVector.broadcast(F, VectorDequantize.f16(q, at));
     }
 
     /** {@link #LANES} quants from byte {@code at}, as floats times the block scale {@code d}. */
-    private static FloatVector q8Lanes(byte[] q, int at, float d) {
+    private static FloatVector q8Lanes(byte[] q, int at, FloatVector d) {
         return VectorDequantize.widen(ByteVector.fromArray(B, q, at)).mul(d);
     }
 
@@ -241,12 +262,22 @@ final class VectorMatmul {
                     dequantizeRow(s, w, o0 + r, wr, r * cols);
                 }
                 int t = 0;
-                for (; t + 4 <= tokens; t += 4) {
-                    int r = 0;
-                    for (; r + 4 <= n; r += 4) {
-                        tile4x4(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
+                if (TILE_TOKENS == 4) {
+                    for (; t + 4 <= tokens; t += 4) {
+                        int r = 0;
+                        for (; r + 4 <= n; r += 4) {
+                            tile4x4(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
+                        }
+                        rowsLeft(wr, r, n, cols, x, xOff + t * cols, 4, y, yOff + t * rows + o0, rows);
                     }
-                    rowsLeft(wr, r, n, cols, x, xOff + t * cols, 4, y, yOff + t * rows + o0, rows);
+                } else {
+                    for (; t + 3 <= tokens; t += 3) {
+                        int r = 0;
+                        for (; r + 4 <= n; r += 4) {
+                            tile4x3(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
+                        }
+                        rowsLeft(wr, r, n, cols, x, xOff + t * cols, 3, y, yOff + t * rows + o0, rows);
+                    }
                 }
                 for (; t + 2 <= tokens; t += 2) {
                     int r = 0;
@@ -312,7 +343,8 @@ final class VectorMatmul {
         int x2 = x1 + cols;
         int x3 = x2 + cols;
         int bound = F.loopBound(cols);
-        for (int i = 0; i < bound; i += LANES) {
+        int step = sweepStep;
+        for (int i = 0; i < bound; i += step) {
             FloatVector v0 = FloatVector.fromArray(F, x, xAt + i);
             FloatVector v1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector v2 = FloatVector.fromArray(F, x, x2 + i);
@@ -357,6 +389,65 @@ final class VectorMatmul {
     }
 
     /**
+     * Rows {@code w[wAt + r*cols ..]} (r < 4) times tokens {@code x[xAt + t*cols ..]} (t < 3) into
+     * {@code y[yAt + t*rows + r]}.
+     */
+    private static void tile4x3(float[] w, int wAt, int cols, float[] x, int xAt, float[] y, int yAt, int rows) {
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F);
+        FloatVector a02 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        FloatVector a12 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F);
+        FloatVector a21 = FloatVector.zero(F);
+        FloatVector a22 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F);
+        FloatVector a31 = FloatVector.zero(F);
+        FloatVector a32 = FloatVector.zero(F);
+        int w1 = wAt + cols;
+        int w2 = w1 + cols;
+        int w3 = w2 + cols;
+        int x1 = xAt + cols;
+        int x2 = x1 + cols;
+        int bound = F.loopBound(cols);
+        int step = sweepStep;
+        for (int i = 0; i < bound; i += step) {
+            FloatVector v0 = FloatVector.fromArray(F, x, xAt + i);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + i);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + i);
+            FloatVector r0 = FloatVector.fromArray(F, w, wAt + i);
+            a00 = r0.fma(v0, a00);
+            a01 = r0.fma(v1, a01);
+            a02 = r0.fma(v2, a02);
+            FloatVector r1 = FloatVector.fromArray(F, w, w1 + i);
+            a10 = r1.fma(v0, a10);
+            a11 = r1.fma(v1, a11);
+            a12 = r1.fma(v2, a12);
+            FloatVector r2 = FloatVector.fromArray(F, w, w2 + i);
+            a20 = r2.fma(v0, a20);
+            a21 = r2.fma(v1, a21);
+            a22 = r2.fma(v2, a22);
+            FloatVector r3 = FloatVector.fromArray(F, w, w3 + i);
+            a30 = r3.fma(v0, a30);
+            a31 = r3.fma(v1, a31);
+            a32 = r3.fma(v2, a32);
+        }
+        y[yAt] = finish(a00, w, wAt, x, xAt, bound, cols);
+        y[yAt + 1] = finish(a10, w, w1, x, xAt, bound, cols);
+        y[yAt + 2] = finish(a20, w, w2, x, xAt, bound, cols);
+        y[yAt + 3] = finish(a30, w, w3, x, xAt, bound, cols);
+        y[yAt + rows] = finish(a01, w, wAt, x, x1, bound, cols);
+        y[yAt + rows + 1] = finish(a11, w, w1, x, x1, bound, cols);
+        y[yAt + rows + 2] = finish(a21, w, w2, x, x1, bound, cols);
+        y[yAt + rows + 3] = finish(a31, w, w3, x, x1, bound, cols);
+        y[yAt + 2 * rows] = finish(a02, w, wAt, x, x2, bound, cols);
+        y[yAt + 2 * rows + 1] = finish(a12, w, w1, x, x2, bound, cols);
+        y[yAt + 2 * rows + 2] = finish(a22, w, w2, x, x2, bound, cols);
+        y[yAt + 2 * rows + 3] = finish(a32, w, w3, x, x2, bound, cols);
+    }
+
+    /**
      * Rows {@code w[wAt + r*cols ..]} (r < 4) times tokens {@code x[xAt + t*cols ..]} (t < 2) into
      * {@code y[yAt + t*rows + r]}.
      */
@@ -374,7 +465,8 @@ final class VectorMatmul {
         int w3 = w2 + cols;
         int x1 = xAt + cols;
         int bound = F.loopBound(cols);
-        for (int i = 0; i < bound; i += LANES) {
+        int step = sweepStep;
+        for (int i = 0; i < bound; i += step) {
             FloatVector v0 = FloatVector.fromArray(F, x, xAt + i);
             FloatVector v1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector r0 = FloatVector.fromArray(F, w, wAt + i);
@@ -410,7 +502,8 @@ final class VectorMatmul {
         int w2 = w1 + cols;
         int w3 = w2 + cols;
         int bound = F.loopBound(cols);
-        for (int i = 0; i < bound; i += LANES) {
+        int step = sweepStep;
+        for (int i = 0; i < bound; i += step) {
             FloatVector v = FloatVector.fromArray(F, x, xAt + i);
             a0 = FloatVector.fromArray(F, w, wAt + i).fma(v, a0);
             a1 = FloatVector.fromArray(F, w, w1 + i).fma(v, a1);
@@ -426,7 +519,8 @@ final class VectorMatmul {
     private static float tile1x1(float[] w, int wAt, int cols, float[] x, int xAt) {
         FloatVector a = FloatVector.zero(F);
         int bound = F.loopBound(cols);
-        for (int i = 0; i < bound; i += LANES) {
+        int step = sweepStep;
+        for (int i = 0; i < bound; i += step) {
             a = FloatVector.fromArray(F, w, wAt + i).fma(FloatVector.fromArray(F, x, xAt + i), a);
         }
         return finish(a, w, wAt, x, xAt, bound, cols);
