@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * (Q8_0, and Q4_K and Q6_K of the Q4_K_M recipe); other types go through the reference
  * {@code Dequantize}. Each value is computed with the same float operations as the reference
  * (a widened integer times a scale, minus a min for Q4_K), so the floats are bit-identical and the
- * vector and scalar matmuls see the same weights. The row's bytes are first copied to a heap
+ * vector and scalar matmuls see the same weights. Scales are broadcast once per block (C2 leaves
+ * the broadcast of a {@code mul(float)} inside the loop). The row's bytes are first copied to a heap
  * array: Java 17 loads vectors from arrays about twice as fast as from a (memory-mapped) buffer.
  */
 final class VectorDequantize {
@@ -55,7 +56,7 @@ final class VectorDequantize {
 
     private static void q8_0(byte[] q, int blocks, float[] y, int yo) {
         for (int k = 0, p = 0; k < blocks; k++, p += 34, yo += 32) {
-            float d = f16(q, p);
+            FloatVector d = FloatVector.broadcast(F, f16(q, p));
             for (int j = 0; j < 32; j += LANES) {
                 widen(ByteVector.fromArray(B, q, p + 2 + j)).mul(d).intoArray(y, yo + j);
             }
@@ -69,10 +70,10 @@ final class VectorDequantize {
             float dmin = f16(q, p + 2);
             int qs = p + 16;
             for (int c = 0; c < 4; c++) {
-                float d1 = d * scale(q, p + 4, 2 * c);
-                float m1 = dmin * min(q, p + 4, 2 * c);
-                float d2 = d * scale(q, p + 4, 2 * c + 1);
-                float m2 = dmin * min(q, p + 4, 2 * c + 1);
+                FloatVector d1 = FloatVector.broadcast(F, d * scale(q, p + 4, 2 * c));
+                FloatVector m1 = FloatVector.broadcast(F, dmin * min(q, p + 4, 2 * c));
+                FloatVector d2 = FloatVector.broadcast(F, d * scale(q, p + 4, 2 * c + 1));
+                FloatVector m2 = FloatVector.broadcast(F, dmin * min(q, p + 4, 2 * c + 1));
                 int base = yo + 64 * c;
                 for (int l = 0; l < 32; l += LANES) {
                     ByteVector b = ByteVector.fromArray(B, q, qs + 32 * c + l);
