@@ -25,6 +25,7 @@ public final class CpuBackend implements Backend {
     private final ThreadLocal<CpuScratch> scratch = ThreadLocal.withInitial(CpuScratch::new);
     private final ThreadLocal<AttentionScratch> attentionScratch = ThreadLocal.withInitial(AttentionScratch::new);
     private final AttentionKernel attentionKernel = AttentionKernel.forThisJvm();
+    private final DeltaRuleKernel deltaRuleKernel = DeltaRuleKernel.forThisJvm();
 
     /** Whether the matmuls run {@link VectorMatmul} or the scalar reference {@link CpuMatmul}. */
     private final boolean vectorKernels;
@@ -372,7 +373,7 @@ public final class CpuBackend implements Backend {
         requireSize("DeltaNet beta", bb, (long) tokens * shape.valueHeads());
         requireSize("DeltaNet state", sb, shape.stateSize());
         requireSize("DeltaNet output", ob, (long) tokens * shape.valueWidth());
-        CpuDeltaNet.run(pool, in.data, in.offset, gb.data, gb.offset, bb.data, bb.offset, tokens, shape, sb.data,
+        CpuDeltaNet.run(pool, deltaRuleKernel, in.data, in.offset, gb.data, gb.offset, bb.data, bb.offset, tokens, shape, sb.data,
                 sb.offset, ob.data, ob.offset, tokens == 1 ? 1 : CpuDeltaNet.CHUNK);
     }
 

@@ -21,8 +21,8 @@ final class CpuDeltaNet {
      * Runs {@code tokens} tokens through every value head: by recurrence when {@code chunk == 1},
      * else in chunks of {@code chunk} tokens (the last one partial).
      */
-    static void run(CpuThreadPool pool, float[] qkv, int qkvOffset, float[] g, int gOffset, float[] beta,
-            int betaOffset, int tokens, DeltaNetShape shape, float[] state, int stateOffset, float[] out,
+    static void run(CpuThreadPool pool, DeltaRuleKernel kernel, float[] qkv, int qkvOffset, float[] g, int gOffset,
+            float[] beta, int betaOffset, int tokens, DeltaNetShape shape, float[] state, int stateOffset, float[] out,
             int outOffset, int chunk) {
         if (chunk < 1) {
             throw new IllegalArgumentException("DeltaNet chunk size must be >= 1, got " + chunk);
@@ -32,10 +32,10 @@ final class CpuDeltaNet {
             for (int h = from; h < to; h++) {
                 int s = stateOffset + h * shape.keyDim() * shape.valueDim();
                 if (chunk == 1) {
-                    recurrence(in, h, tokens, state, s, out, outOffset);
+                    recurrence(kernel, in, h, tokens, state, s, out, outOffset);
                 } else {
                     for (int t0 = 0; t0 < tokens; t0 += chunk) {
-                        chunked(in, h, t0, Math.min(chunk, tokens - t0), state, s, out, outOffset);
+                        chunked(kernel, in, h, t0, Math.min(chunk, tokens - t0), state, s, out, outOffset);
                     }
                 }
             }
@@ -88,7 +88,8 @@ final class CpuDeltaNet {
     }
 
     /** Token by token: decay S, correct it towards v along k, read it with q. */
-    private static void recurrence(Input in, int h, int tokens, float[] state, int s, float[] out, int outOffset) {
+    private static void recurrence(DeltaRuleKernel kernel, Input in, int h, int tokens, float[] state, int s,
+            float[] out, int outOffset) {
         DeltaNetShape shape = in.shape();
         int dk = shape.keyDim();
         int dv = shape.valueDim();
@@ -104,13 +105,7 @@ final class CpuDeltaNet {
             // delta = beta (v - (alpha S)^T k), decaying S on the way.
             Arrays.fill(delta, 0f);
             for (int a = 0; a < dk; a++) {
-                int row = s + a * dv;
-                float ka = k[a];
-                for (int b = 0; b < dv; b++) {
-                    float decayed = state[row + b] * alpha;
-                    state[row + b] = decayed;
-                    delta[b] += decayed * ka;
-                }
+                kernel.decayAndProject(state, s + a * dv, alpha, k[a], delta, dv);
             }
             for (int b = 0; b < dv; b++) {
                 delta[b] = beta * (in.qkv()[v + b] - delta[b]);
@@ -119,14 +114,7 @@ final class CpuDeltaNet {
             int o = outOffset + t * shape.valueWidth() + h * dv;
             Arrays.fill(out, o, o + dv, 0f);
             for (int a = 0; a < dk; a++) {
-                int row = s + a * dv;
-                float ka = k[a];
-                float qa = q[a];
-                for (int b = 0; b < dv; b++) {
-                    float updated = state[row + b] + ka * delta[b];
-                    state[row + b] = updated;
-                    out[o + b] += updated * qa;
-                }
+                kernel.updateAndRead(state, s + a * dv, k[a], delta, q[a], out, o, dv);
             }
         }
     }
@@ -138,7 +126,8 @@ final class CpuDeltaNet {
      * corrections are Delta = U - W S0; outputs O = e^gamma Q S0 + causal(e^(gamma_i - gamma_j) q_i.k_j) Delta;
      * and S = e^gamma_C S0 + sum_t e^(gamma_C - gamma_t) k_t Delta_t^T.
      */
-    private static void chunked(Input in, int h, int t0, int c, float[] state, int s, float[] out, int outOffset) {
+    private static void chunked(DeltaRuleKernel kernel, Input in, int h, int t0, int c, float[] state, int s,
+            float[] out, int outOffset) {
         DeltaNetShape shape = in.shape();
         int dk = shape.keyDim();
         int dv = shape.valueDim();
@@ -174,13 +163,13 @@ final class CpuDeltaNet {
             }
             for (int j = 0; j < i; j++) {
                 float aij = a[i * c + j];
-                axpy(-aij, u, j * dv, u, i * dv, dv);
-                axpy(-aij, w, j * dk, w, i * dk, dk);
+                kernel.axpy(-aij, u, j * dv, u, i * dv, dv);
+                kernel.axpy(-aij, w, j * dk, w, i * dk, dk);
             }
         }
         for (int i = 0; i < c; i++) {
             for (int x = 0; x < dk; x++) {
-                axpy(-w[i * dk + x], state, s + x * dv, u, i * dv, dv);
+                kernel.axpy(-w[i * dk + x], state, s + x * dv, u, i * dv, dv);
             }
         }
         for (int i = 0; i < c; i++) {
@@ -188,11 +177,11 @@ final class CpuDeltaNet {
             Arrays.fill(out, o, o + dv, 0f);
             float decay = (float) Math.exp(gamma[i]);
             for (int x = 0; x < dk; x++) {
-                axpy(decay * queries[i * dk + x], state, s + x * dv, out, o, dv);
+                kernel.axpy(decay * queries[i * dk + x], state, s + x * dv, out, o, dv);
             }
             for (int j = 0; j <= i; j++) {
                 float weight = (float) Math.exp(gamma[i] - gamma[j]) * dot(queries, i * dk, keys, j * dk, dk);
-                axpy(weight, u, j * dv, out, o, dv);
+                kernel.axpy(weight, u, j * dv, out, o, dv);
             }
         }
         float last = gamma[c - 1];
@@ -203,7 +192,7 @@ final class CpuDeltaNet {
                 state[row + b] *= total;
             }
             for (int t = 0; t < c; t++) {
-                axpy((float) Math.exp(last - gamma[t]) * keys[t * dk + x], u, t * dv, state, row, dv);
+                kernel.axpy((float) Math.exp(last - gamma[t]) * keys[t * dk + x], u, t * dv, state, row, dv);
             }
         }
     }
@@ -214,12 +203,5 @@ final class CpuDeltaNet {
             sum += x[xo + i] * y[yo + i];
         }
         return sum;
-    }
-
-    /** y += alpha x over n floats. */
-    private static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) {
-            y[yo + i] += alpha * x[xo + i];
-        }
     }
 }

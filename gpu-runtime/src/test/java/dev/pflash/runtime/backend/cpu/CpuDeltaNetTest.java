@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The delta rule of {@link CpuDeltaNet}: the recurrence against a double-precision rendering of
  * QWEN35-HYBRID.md's formulas, and the chunked WY form against the recurrence for every chunk
- * size 1..64 (most leaving a partial last chunk), in one call and in several.
+ * size 1..64 (most leaving a partial last chunk), in one call and in several; and the Vector API
+ * kernel against the scalar one, bit for bit.
  */
 class CpuDeltaNetTest {
     /** 2 key heads, 6 value heads (value head h reads key head h mod 2), unequal key and value dims. */
@@ -56,11 +57,15 @@ class CpuDeltaNetTest {
 
     /** Output and final state of running {@code in} in calls of the given token counts, with chunk size {@code chunk}. */
     private static float[][] run(Inputs in, int chunk, int... calls) {
+        return run(DeltaRuleKernel.forThisJvm(), in, chunk, calls);
+    }
+
+    private static float[][] run(DeltaRuleKernel kernel, Inputs in, int chunk, int... calls) {
         float[] state = in.state().clone();
         float[] out = new float[TOKENS * SHAPE.valueWidth()];
         int t = 0;
         for (int n : calls) {
-            CpuDeltaNet.run(pool, in.qkv(), t * SHAPE.channels(), in.g(), t * SHAPE.valueHeads(), in.beta(),
+            CpuDeltaNet.run(pool, kernel, in.qkv(), t * SHAPE.channels(), in.g(), t * SHAPE.valueHeads(), in.beta(),
                     t * SHAPE.valueHeads(), n, SHAPE, state, 0, out, t * SHAPE.valueWidth(), chunk);
             t += n;
         }
@@ -96,6 +101,18 @@ class CpuDeltaNetTest {
         float[][] once = run(in, 64, TOKENS);
         assertClose(run(in, 64, 37, 1, 40, 22), once, "calls of 37, 1, 40 and 22 tokens");
         assertClose(run(in, 16, 64, 36), once, "chunks of 16 in calls of 64 and 36");
+    }
+
+    @Test
+    void vectorKernelGivesTheScalarKernelsBits() {
+        // Value rows of 12 floats: one whole vector of 8 lanes (or none of 16) and a scalar tail.
+        Inputs in = Inputs.random(TOKENS, 4);
+        for (int chunk : new int[] {1, 7, 64}) {
+            float[][] scalar = run(new ScalarDeltaRuleKernel(), in, chunk, 37, 1, 62);
+            float[][] vector = run(new VectorDeltaRuleKernel(), in, chunk, 37, 1, 62);
+            assertThat(vector[0]).as("output, chunk %d", chunk).isEqualTo(scalar[0]);
+            assertThat(vector[1]).as("state, chunk %d", chunk).isEqualTo(scalar[1]);
+        }
     }
 
     private static void assertClose(float[][] actual, float[][] expected, String what) {
