@@ -24,7 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       fits a float), four rows by two tokens at a time;</li>
  *   <li>otherwise: {@link #ROW_BLOCK} rows are dequantized into a float scratch
  *       ({@link VectorDequantize} for Q8_0, Q4_K and Q6_K, the reference code for the others),
- *       then swept over all tokens in register tiles of 4 rows x {@link #TILE_TOKENS} tokens:
+ *       then swept over the tokens (in slices of {@link #TOKEN_BLOCK_BYTES} of activations) in
+ *       register tiles of 4 rows x {@link #TILE_TOKENS} tokens:
  *       each weight vector loaded serves every token of the tile, each activation vector 4 rows.
  *       With 512-bit vectors (32 registers on AVX-512) tiles are 4 x 4: 16 accumulators, half a
  *       load per fused multiply-add. With 256-bit vectors (16 registers on AVX2) 4 x 4 tiles
@@ -32,12 +33,14 @@ import jdk.incubator.vector.VectorSpecies;
  *       dependency chain, so tiles are 4 x 3: 12 accumulators, 3 activations and 1 weight.</li>
  * </ul>
  *
- * <p>Every sweep over a row steps by {@link #sweepStep}, a value the JIT cannot prove constant:
+ * <p>The sweeps of the tiles of two or more tokens step by {@link #sweepStep}, a value the JIT
+ * cannot prove constant:
  * C2 unrolls a loop whose stride is a constant and then issues the loads of all unrolled
  * iterations before their multiply-adds, which again needs more registers than AVX2 has (a
  * 4 x 3 tile ran at 29-31 GFLOP/s per core that way and at 35-37 without unrolling, measured on
- * an AVX2 core with JMH-style loops). The price is one bounds check per load, which the branch
- * predictor hides.</p>
+ * an AVX2 core with JMH-style loops). The price is one bounds check per load. The one-token tiles
+ * keep a constant step: their 4 accumulators and 5 loads fit twice unrolled, and there unrolling
+ * wins (18-22 against 13-19 GFLOP/s).</p>
  *
  * <p>Why float activations and not llama.cpp's int8 ones: the Java 17 Vector API has no int8 dot
  * product instruction (no VNNI, no pmaddubsw), so an int8 product costs widening both operands to
@@ -59,6 +62,13 @@ final class VectorMatmul {
     static final int ROW_BLOCK = 16;
     /** Up to this many tokens (decode steps), Q8_0 weights are widened per use, not dequantized up front. */
     static final int DIRECT_MAX_TOKENS = 4;
+    /**
+     * Bytes of activations one sweep of a row block reads: a prompt's tokens go through each row
+     * block in slices of about this size, so that the slice stays in the cache for every row
+     * block instead of streaming from memory once per row block. Each slice dequantizes the row
+     * block again, which costs little next to the slice's multiply-adds.
+     */
+    static final int TOKEN_BLOCK_BYTES = 1 << 21;
     /** Tokens per register tile: as many as the vector register file holds accumulators for. */
     static final int TILE_TOKENS = LANES >= 16 ? 4 : 3;
     private static final int Q8_BLOCK = 32;
@@ -253,48 +263,58 @@ final class VectorMatmul {
         int rows = w.rows();
         int cols = w.cols();
         int grain = (pool.grain(rows, ROW_BLOCK) + ROW_BLOCK - 1) / ROW_BLOCK * ROW_BLOCK;
+        int tokenBlock = Math.max(4 * TILE_TOKENS, TOKEN_BLOCK_BYTES / (Float.BYTES * cols));
         pool.forRange(rows, grain, (from, to) -> {
             CpuScratch s = scratch.get();
             float[] wr = s.vector(Slot.WEIGHT_BLOCK, ROW_BLOCK * cols);
-            for (int o0 = from; o0 < to; o0 += ROW_BLOCK) {
-                int n = Math.min(ROW_BLOCK, to - o0);
-                for (int r = 0; r < n; r++) {
-                    dequantizeRow(s, w, o0 + r, wr, r * cols);
-                }
-                int t = 0;
-                if (TILE_TOKENS == 4) {
-                    for (; t + 4 <= tokens; t += 4) {
-                        int r = 0;
-                        for (; r + 4 <= n; r += 4) {
-                            tile4x4(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
-                        }
-                        rowsLeft(wr, r, n, cols, x, xOff + t * cols, 4, y, yOff + t * rows + o0, rows);
+            for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
+                int t1 = Math.min(tokens, t0 + tokenBlock);
+                for (int o0 = from; o0 < to; o0 += ROW_BLOCK) {
+                    int n = Math.min(ROW_BLOCK, to - o0);
+                    for (int r = 0; r < n; r++) {
+                        dequantizeRow(s, w, o0 + r, wr, r * cols);
                     }
-                } else {
-                    for (; t + 3 <= tokens; t += 3) {
-                        int r = 0;
-                        for (; r + 4 <= n; r += 4) {
-                            tile4x3(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
-                        }
-                        rowsLeft(wr, r, n, cols, x, xOff + t * cols, 3, y, yOff + t * rows + o0, rows);
-                    }
-                }
-                for (; t + 2 <= tokens; t += 2) {
-                    int r = 0;
-                    for (; r + 4 <= n; r += 4) {
-                        tile4x2(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r, rows);
-                    }
-                    rowsLeft(wr, r, n, cols, x, xOff + t * cols, 2, y, yOff + t * rows + o0, rows);
-                }
-                if (t < tokens) {
-                    int r = 0;
-                    for (; r + 4 <= n; r += 4) {
-                        tile4x1(wr, r * cols, cols, x, xOff + t * cols, y, yOff + t * rows + o0 + r);
-                    }
-                    rowsLeft(wr, r, n, cols, x, xOff + t * cols, 1, y, yOff + t * rows + o0, rows);
+                    sweepTokens(wr, n, cols, x, xOff, t0, t1, y, yOff + o0, rows);
                 }
             }
         });
+    }
+
+    /** The {@code n} dequantized rows of {@code wr} times tokens {@code t0 .. t1} into {@code y[yAt + t*rows + r]}. */
+    private static void sweepTokens(float[] wr, int n, int cols, float[] x, int xOff, int t0, int t1, float[] y,
+            int yAt, int rows) {
+        int t = t0;
+        if (TILE_TOKENS == 4) {
+            for (; t + 4 <= t1; t += 4) {
+                int r = 0;
+                for (; r + 4 <= n; r += 4) {
+                    tile4x4(wr, r * cols, cols, x, xOff + t * cols, y, yAt + t * rows + r, rows);
+                }
+                rowsLeft(wr, r, n, cols, x, xOff + t * cols, 4, y, yAt + t * rows, rows);
+            }
+        } else {
+            for (; t + 3 <= t1; t += 3) {
+                int r = 0;
+                for (; r + 4 <= n; r += 4) {
+                    tile4x3(wr, r * cols, cols, x, xOff + t * cols, y, yAt + t * rows + r, rows);
+                }
+                rowsLeft(wr, r, n, cols, x, xOff + t * cols, 3, y, yAt + t * rows, rows);
+            }
+        }
+        for (; t + 2 <= t1; t += 2) {
+            int r = 0;
+            for (; r + 4 <= n; r += 4) {
+                tile4x2(wr, r * cols, cols, x, xOff + t * cols, y, yAt + t * rows + r, rows);
+            }
+            rowsLeft(wr, r, n, cols, x, xOff + t * cols, 2, y, yAt + t * rows, rows);
+        }
+        if (t < t1) {
+            int r = 0;
+            for (; r + 4 <= n; r += 4) {
+                tile4x1(wr, r * cols, cols, x, xOff + t * cols, y, yAt + t * rows + r);
+            }
+            rowsLeft(wr, r, n, cols, x, xOff + t * cols, 1, y, yAt + t * rows, rows);
+        }
     }
 
     /** Rows {@code r .. n} of the block (fewer than 4) times {@code width} tokens, one output at a time. */
@@ -502,8 +522,7 @@ final class VectorMatmul {
         int w2 = w1 + cols;
         int w3 = w2 + cols;
         int bound = F.loopBound(cols);
-        int step = sweepStep;
-        for (int i = 0; i < bound; i += step) {
+        for (int i = 0; i < bound; i += LANES) {
             FloatVector v = FloatVector.fromArray(F, x, xAt + i);
             a0 = FloatVector.fromArray(F, w, wAt + i).fma(v, a0);
             a1 = FloatVector.fromArray(F, w, w1 + i).fma(v, a1);
@@ -519,8 +538,7 @@ final class VectorMatmul {
     private static float tile1x1(float[] w, int wAt, int cols, float[] x, int xAt) {
         FloatVector a = FloatVector.zero(F);
         int bound = F.loopBound(cols);
-        int step = sweepStep;
-        for (int i = 0; i < bound; i += step) {
+        for (int i = 0; i < bound; i += LANES) {
             a = FloatVector.fromArray(F, w, wAt + i).fma(FloatVector.fromArray(F, x, xAt + i), a);
         }
         return finish(a, w, wAt, x, xAt, bound, cols);
