@@ -2,7 +2,9 @@ package dev.pflash.runtime.models;
 
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.GgufException;
+import dev.pflash.runtime.gguf.GgufTensorInfo;
 import dev.pflash.runtime.gguf.GgufValue;
+import dev.pflash.runtime.gguf.GgufWriter;
 import dev.pflash.runtime.gguf.InMemoryModelFile;
 import dev.pflash.runtime.gguf.LlamaFileType;
 import dev.pflash.runtime.gguf.ModelFile;
@@ -12,6 +14,7 @@ import dev.pflash.runtime.tokenizer.ByteLevelCodec;
 import dev.pflash.runtime.tokenizer.TokenType;
 import dev.pflash.runtime.tokenizer.Vocabulary;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,6 +81,22 @@ public final class SyntheticModels {
         }
         return build(spec, preset, types, ctx == null ? preset.contextLength() : ctx,
                 byteLevelVocabulary(preset.vocab()), extra);
+    }
+
+    /**
+     * Writes the synthetic model {@code spec} to {@code path} as a GGUF file: the same metadata
+     * (including {@value #KEY_SYNTHETIC}) and the same tensor bytes, so that another runtime
+     * (llama.cpp's {@code llama-bench}) can be measured on exactly the model {@code bench} runs.
+     */
+    public static void write(String spec, Path path) {
+        try (ModelFile model = open(spec)) {
+            GgufWriter writer = new GgufWriter();
+            model.metadata().asMap().forEach(writer::put);
+            for (GgufTensorInfo info : model.tensorInfos()) {
+                writer.addTensor(model.tensor(info.name()));
+            }
+            writer.write(path);
+        }
     }
 
     private static int parseCtx(String spec, String value) {

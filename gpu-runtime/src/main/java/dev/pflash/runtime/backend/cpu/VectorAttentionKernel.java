@@ -36,8 +36,6 @@ final class VectorAttentionKernel implements AttentionKernel {
     private static final float EXP_P3 = 4.1665795894E-2f;
     private static final float EXP_P4 = 1.6666665459E-1f;
     private static final float EXP_P5 = 5.0000001201E-1f;
-    /** Scales a binary16 exponent, placed in float bits, to the float exponent: 2^(127 - 15). */
-    private static final float HALF_TO_FLOAT_SCALE = 0x1p112f;
 
     private VectorAttentionKernel() {
     }
@@ -322,11 +320,7 @@ final class VectorAttentionKernel implements AttentionKernel {
         scores[at + 3] = s3;
     }
 
-    /**
-     * Exact binary16 to float: the 15 magnitude bits shifted into float position and multiplied by
-     * 2^112 rebias the exponent and normalize subnormals in one exact product; infinities and NaNs
-     * (exponent all ones) get the float's all-ones exponent instead; then the sign.
-     */
+    /** Exact binary16 to float ({@link VectorHalfFloats}), the elements past the last whole vector through {@link HalfFloats}. */
     @Override
     public void halfToFloat(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
         int i = 0;
@@ -334,12 +328,7 @@ final class VectorAttentionKernel implements AttentionKernel {
         for (; i < upper; i += S.length()) {
             IntVector h = (IntVector) ShortVector.fromArray(S, src, srcOffset + i)
                     .convertShape(VectorOperators.S2I, I, 0);
-            IntVector magnitude = h.and(0x7FFF);
-            IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-            IntVector finite = shifted.reinterpretAsFloats().mul(HALF_TO_FLOAT_SCALE).reinterpretAsInts();
-            VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
-            IntVector bits = finite.blend(shifted.or(0x7F800000), special).or(h.and(0x80000000));
-            bits.reinterpretAsFloats().intoArray(dst, dstOffset + i);
+            VectorHalfFloats.toFloat(h).intoArray(dst, dstOffset + i);
         }
         HalfFloats.decode(src, srcOffset + i, dst, dstOffset + i, n - i);
     }

@@ -4,14 +4,15 @@ import dev.pflash.runtime.gguf.Float16;
 import dev.pflash.runtime.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Dequantization of one weight row on the Vector API, for the types that dominate GGUF files
- * (Q8_0, and Q4_K and Q6_K of the Q4_K_M recipe); other types go through the reference
- * {@code Dequantize}. Each value is computed with the same float operations as the reference
+ * (Q8_0, Q4_0, F16, BF16, and Q4_K and Q6_K of the Q4_K_M recipe); Q5_K and F32 go through the
+ * reference {@code Dequantize}. Each value is computed with the same float operations as the reference
  * (a widened integer times a scale, minus a min for Q4_K), so the floats are bit-identical and the
  * vector and scalar matmuls see the same weights. Scales are broadcast once per block (C2 leaves
  * the broadcast of a {@code mul(float)} inside the loop). The row's bytes are first copied to a heap
@@ -21,13 +22,19 @@ final class VectorDequantize {
     private static final VectorSpecies<Float> F = VectorMatmul.F;
     private static final int LANES = F.length();
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
+    /** Bytes of {@link #LANES} 16-bit values. */
+    private static final VectorSpecies<Byte> B16 = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 16));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
     private VectorDequantize() {
     }
 
     /** Whether {@link #row} has vector code for {@code type}. */
     static boolean handles(GgmlType type) {
-        return type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+        return switch (type) {
+            case Q8_0, Q4_0, Q4_K, Q6_K, F16, BF16 -> true;
+            default -> false;
+        };
     }
 
     /** Dequantizes row {@code row} of {@code w} (a type {@link #handles}) into {@code dst[at .. at + cols)}. */
@@ -38,6 +45,9 @@ final class VectorDequantize {
         w.buffer(row).get(w.offset(row), q, 0, bytes);
         switch (w.type()) {
             case Q8_0 -> q8_0(q, blocks, dst, at);
+            case Q4_0 -> q4_0(q, blocks, dst, at);
+            case F16 -> f16(q, w.cols(), dst, at);
+            case BF16 -> bf16(q, w.cols(), dst, at);
             case Q4_K -> q4_k(q, blocks, dst, at);
             case Q6_K -> q6_k(q, blocks, dst, at);
             default -> throw new IllegalArgumentException("no vector dequantization for " + w.type());
@@ -60,6 +70,46 @@ final class VectorDequantize {
             for (int j = 0; j < 32; j += LANES) {
                 widen(ByteVector.fromArray(B, q, p + 2 + j)).mul(d).intoArray(y, yo + j);
             }
+        }
+    }
+
+    /** d:f16, qs:u8[16]; value j is (low nibble of byte j) - 8, value j + 16 (high nibble) - 8, times d. */
+    private static void q4_0(byte[] q, int blocks, float[] y, int yo) {
+        for (int k = 0, p = 0; k < blocks; k++, p += 18, yo += 32) {
+            FloatVector d = FloatVector.broadcast(F, f16(q, p));
+            for (int j = 0; j < 16; j += LANES) {
+                ByteVector b = ByteVector.fromArray(B, q, p + 2 + j);
+                widen(b.and((byte) 0x0F).sub((byte) 8)).mul(d).intoArray(y, yo + j);
+                widen(highNibbles(b).sub((byte) 8)).mul(d).intoArray(y, yo + 16 + j);
+            }
+        }
+    }
+
+    /** {@link #LANES} little-endian 16-bit values from byte {@code at} of {@code q}, as ints (sign-extended). */
+    private static IntVector halves(byte[] q, int at) {
+        return (IntVector) ByteVector.fromArray(B16, q, at).reinterpretAsShorts()
+                .convertShape(VectorOperators.S2I, I, 0);
+    }
+
+    /** IEEE binary16 values, exactly ({@link VectorHalfFloats}); the tail through the reference conversion. */
+    private static void f16(byte[] q, int n, float[] y, int yo) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            VectorHalfFloats.toFloat(halves(q, 2 * i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = f16(q, 2 * i);
+        }
+    }
+
+    /** bfloat16 values: the 16 bits become a float's high half. */
+    private static void bf16(byte[] q, int n, float[] y, int yo) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            halves(q, 2 * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = Float16.bf16ToFloat((short) ((q[2 * i] & 0xFF) | (q[2 * i + 1] << 8)));
         }
     }
 

@@ -8,6 +8,8 @@ import dev.pflash.runtime.backend.WeightMatrix;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.Quantize;
 import dev.pflash.runtime.gguf.TensorData;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -100,7 +102,7 @@ class VectorMatmulTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K", "F16", "BF16"})
     void vectorDequantizationGivesTheReferenceFloatsExactly(GgmlType type) {
         TensorData tensor = randomTensor(type, 768, 9, 8);
         CpuWeightMatrix w = new CpuWeightMatrix(tensor);
@@ -111,6 +113,37 @@ class VectorMatmulTest {
             float[] got = new float[768 + 5];
             VectorDequantize.row(scratch, w, row, got, 5);
             assertThat(Arrays.copyOfRange(got, 5, got.length)).as("row %d", row).containsExactly(want);
+        }
+    }
+
+    /**
+     * Every 16-bit pattern (subnormals, infinities, NaNs, both signs) in rows of 771 values, so that
+     * each row ends in a tail shorter than a vector, against the reference conversion bit for bit.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = GgmlType.class, names = {"F16", "BF16"})
+    void vectorDequantizationOfSixteenBitFloatsIsExactForEveryBitPattern(GgmlType type) {
+        int cols = 771;
+        int rows = (1 << 16) / cols + 1;
+        ByteBuffer bytes = ByteBuffer.allocate(2 * cols * rows).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < cols * rows; i++) {
+            bytes.putShort((short) (i * 40503));
+        }
+        TensorData tensor = TensorData.of("w", type, new long[] {cols, rows}, bytes.flip());
+        CpuWeightMatrix w = new CpuWeightMatrix(tensor);
+        CpuScratch scratch = new CpuScratch();
+        for (int row = 0; row < rows; row++) {
+            float[] want = new float[cols];
+            tensor.dequantizeRow(row, want, 0);
+            float[] got = new float[cols];
+            VectorDequantize.row(scratch, w, row, got, 0);
+            for (int i = 0; i < cols; i++) {
+                if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(want[i])) {
+                    throw new AssertionError(type + " row " + row + " value " + i + ": " + got[i] + " (bits "
+                            + Integer.toHexString(Float.floatToRawIntBits(got[i])) + "), reference " + want[i]
+                            + " (bits " + Integer.toHexString(Float.floatToRawIntBits(want[i])) + ")");
+                }
+            }
         }
     }
 
