@@ -44,6 +44,8 @@ public final class Main {
                 return ReportCommand.execute(rest, out, err);
             case "make-corpus":
                 return MakeCorpusCommand.execute(rest, out, err);
+            case "synthetic-gguf":
+                return SyntheticGgufCommand.execute(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -72,6 +74,7 @@ public final class Main {
         out.println("  benchmark   summarize the same documents under several engine configurations; HTML and Markdown report");
         out.println("  report      the benchmark report over runs that already exist (summarize, classify, benchmark)");
         out.println("  make-corpus write a generated corpus in every format, with bad files of every kind");
+        out.println("  synthetic-gguf write a synthetic:<preset> model as a GGUF file (to run llama.cpp on the same model)");
         out.println();
         out.println("'java -jar pflash.jar <command> --help' lists a command's options.");
     }
