@@ -5,9 +5,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The {@link DeltaRuleKernel} on the Vector API: the scalar twin's operations lane by lane, then
- * the elements past the last whole vector through the scalar twin. C2 leaves the scalar loops unvectorized
- * (they index arrays at offsets that might overlap), and they cost as much as all of a small
- * hybrid model's matmuls. Loaded only when {@link VectorSupport#useVectorKernels()} says so.
+ * the elements past the last whole vector through the scalar twin. C2 leaves the scalar loops
+ * unvectorized (they index arrays at offsets that might overlap), and they cost as much as all of
+ * a small hybrid model's matmuls. Loaded only when {@link VectorSupport#useVectorKernels()} says so.
  */
 final class VectorDeltaRuleKernel implements DeltaRuleKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -42,7 +42,8 @@ final class VectorDeltaRuleKernel implements DeltaRuleKernel {
         int bound = F.loopBound(n);
         int i = 0;
         for (; i < bound; i += F.length()) {
-            FloatVector.fromArray(F, y, yo + i).add(FloatVector.fromArray(F, x, xo + i).mul(alpha)).intoArray(y, yo + i);
+            FloatVector.fromArray(F, y, yo + i).add(FloatVector.fromArray(F, x, xo + i).mul(alpha))
+                    .intoArray(y, yo + i);
         }
         ScalarDeltaRuleKernel.axpy(alpha, x, xo, y, yo, i, n);
     }

@@ -56,7 +56,12 @@ final class VectorDequantize {
 
     /** The little-endian f16 at byte {@code at}, as a float. */
     static float f16(byte[] q, int at) {
-        return Float16.toFloat((short) ((q[at] & 0xFF) | (q[at + 1] << 8)));
+        return Float16.toFloat(shortAt(q, at));
+    }
+
+    /** The little-endian 16 bits at byte {@code at}. */
+    private static short shortAt(byte[] q, int at) {
+        return (short) ((q[at] & 0xFF) | (q[at + 1] << 8));
     }
 
     /** {@link #LANES} signed bytes, widened to floats. */
@@ -109,7 +114,7 @@ final class VectorDequantize {
             halves(q, 2 * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(y, yo + i);
         }
         for (; i < n; i++) {
-            y[yo + i] = Float16.bf16ToFloat((short) ((q[2 * i] & 0xFF) | (q[2 * i + 1] << 8)));
+            y[yo + i] = Float16.bf16ToFloat(shortAt(q, 2 * i));
         }
     }
 
