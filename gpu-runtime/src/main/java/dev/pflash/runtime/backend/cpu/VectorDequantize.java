@@ -48,8 +48,8 @@ final class VectorDequantize {
             case Q4_0 -> q4_0(q, blocks, dst, at);
             case F16 -> f16(q, w.cols(), dst, at);
             case BF16 -> bf16(q, w.cols(), dst, at);
-            case Q4_K -> q4_k(q, blocks, dst, at);
-            case Q6_K -> q6_k(q, blocks, dst, at);
+            case Q4_K -> q4_k(q, 0, blocks, dst, at);
+            case Q6_K -> q6_k(q, 0, blocks, dst, at);
             default -> throw new IllegalArgumentException("no vector dequantization for " + w.type());
         }
     }
@@ -118,9 +118,12 @@ final class VectorDequantize {
         }
     }
 
-    /** d, dmin:f16, scales:u8[12], qs:u8[128]; y = d*sc*q - dmin*m per sub-block of 32. */
-    private static void q4_k(byte[] q, int blocks, float[] y, int yo) {
-        for (int k = 0, p = 0; k < blocks; k++, p += 144, yo += 256) {
+    /**
+     * {@code blocks} Q4_K blocks from byte {@code p}. Block layout d, dmin:f16, scales:u8[12],
+     * qs:u8[128]; y = d*sc*q - dmin*m per sub-block of 32.
+     */
+    static void q4_k(byte[] q, int p, int blocks, float[] y, int yo) {
+        for (int k = 0; k < blocks; k++, p += 144, yo += 256) {
             float d = f16(q, p);
             float dmin = f16(q, p + 2);
             int qs = p + 16;
@@ -157,9 +160,15 @@ final class VectorDequantize {
         return j < 4 ? q[s + j + 4] & 63 : ((q[s + j + 4] & 0xFF) >>> 4) | (((q[s + j] & 0xFF) >>> 6) << 4);
     }
 
-    /** ql:u8[128], qh:u8[64], scales:int8[16], d:f16; 16 sub-blocks of 16, y = d*s*(q6 - 32). */
-    private static void q6_k(byte[] q, int blocks, float[] y, int yo) {
-        for (int k = 0, p = 0; k < blocks; k++, p += 210, yo += 256) {
+    /**
+     * {@code blocks} Q6_K blocks from byte {@code p}. Block layout ql:u8[128], qh:u8[64],
+     * scales:int8[16], d:f16; 16 sub-blocks of 16, y = d*s*(q6 - 32). The bytes are widened to
+     * int lanes first and their bits put together there: x86 has no byte shift, and Java 17's C2
+     * does not compile the reinterpretation of a 64-bit int vector as bytes (it runs the
+     * allocating Java fallback instead).
+     */
+    static void q6_k(byte[] q, int p, int blocks, float[] y, int yo) {
+        for (int k = 0; k < blocks; k++, p += 210, yo += 256) {
             float d = f16(q, p + 208);
             for (int half = 0; half < 2; half++) {
                 int ql = p + 64 * half;
@@ -168,22 +177,30 @@ final class VectorDequantize {
                 int base = yo + 128 * half;
                 for (int l = 0; l < 32; l += LANES) {
                     int is = s + l / 16;
-                    ByteVector lo0 = ByteVector.fromArray(B, q, ql + l);
-                    ByteVector lo1 = ByteVector.fromArray(B, q, ql + l + 32);
-                    ByteVector h = ByteVector.fromArray(B, q, qh + l);
-                    ByteVector q1 = lo0.and((byte) 0x0F).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q2 = lo1.and((byte) 0x0F)
-                            .or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q3 = lo0.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q4 = lo1.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                    widen(q1.sub((byte) 32)).mul(d * q[is]).intoArray(y, base + l);
-                    widen(q2.sub((byte) 32)).mul(d * q[is + 2]).intoArray(y, base + l + 32);
-                    widen(q3.sub((byte) 32)).mul(d * q[is + 4]).intoArray(y, base + l + 64);
-                    widen(q4.sub((byte) 32)).mul(d * q[is + 6]).intoArray(y, base + l + 96);
+                    FloatVector s1 = FloatVector.broadcast(F, d * q[is]);
+                    FloatVector s2 = FloatVector.broadcast(F, d * q[is + 2]);
+                    FloatVector s3 = FloatVector.broadcast(F, d * q[is + 4]);
+                    FloatVector s4 = FloatVector.broadcast(F, d * q[is + 6]);
+                    IntVector lo0 = widenToInts(ByteVector.fromArray(B, q, ql + l));
+                    IntVector lo1 = widenToInts(ByteVector.fromArray(B, q, ql + l + 32));
+                    IntVector h = widenToInts(ByteVector.fromArray(B, q, qh + l));
+                    // Value g of 4 takes bits 2g, 2g + 1 of its qh byte as its bits 4 and 5.
+                    IntVector q1 = lo0.and(0x0F).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30));
+                    IntVector q2 = lo1.and(0x0F).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30));
+                    IntVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h.and(0x30));
+                    IntVector q4 = lo1.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30));
+                    q1.sub(32).convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(s1).intoArray(y, base + l);
+                    q2.sub(32).convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(s2).intoArray(y, base + l + 32);
+                    q3.sub(32).convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(s3).intoArray(y, base + l + 64);
+                    q4.sub(32).convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(s4).intoArray(y, base + l + 96);
                 }
             }
         }
+    }
+
+    /** {@link #LANES} signed bytes, widened to ints. */
+    private static IntVector widenToInts(ByteVector b) {
+        return (IntVector) b.convertShape(VectorOperators.B2I, I, 0);
     }
 }

@@ -16,12 +16,14 @@ import jdk.incubator.vector.VectorSpecies;
  * so a token gets the same bits however many tokens share its call: prompts give the same logits
  * in one chunk, in steps or packed.
  *
- * <p>Two ways to the weights:
+ * <p>Three ways to the weights:
  * <ul>
  *   <li>up to {@link #DIRECT_MAX_TOKENS} tokens (decode steps) on Q8_0 weights: each block's
  *       quants are loaded as bytes (rows copied to a heap array first), widened to floats and
  *       scaled by the block's scale (exactly the dequantized value: an f16 times an 8-bit integer
  *       fits a float), four rows by two tokens at a time;</li>
+ *   <li>one token on Q4_K or Q6_K weights ({@link VectorKQuantMatVec}): four rows dequantized a
+ *       block at a time into a buffer that stays in the L1 cache;</li>
  *   <li>otherwise: {@link #ROW_BLOCK} rows are dequantized into a float scratch
  *       ({@link VectorDequantize} for Q8_0, Q4_K and Q6_K, the reference code for the others),
  *       then swept over the tokens (in slices of {@link #TOKEN_BLOCK_BYTES} of activations) in
@@ -105,6 +107,8 @@ final class VectorMatmul {
             float[] x, int xOff, int tokens, float[] y, int yOff) {
         if (tokens <= DIRECT_MAX_TOKENS && w.type() == GgmlType.Q8_0) {
             multiplyQ8Direct(pool, scratch, w, x, xOff, tokens, y, yOff);
+        } else if (tokens == 1 && VectorKQuantMatVec.handles(w.type())) {
+            VectorKQuantMatVec.multiply(pool, scratch, w, x, xOff, y, yOff);
         } else {
             multiplyDequantized(pool, scratch, w, x, xOff, tokens, y, yOff);
         }
