@@ -11,8 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Dequantization of one weight row on the Vector API, for the types that dominate GGUF files
- * (Q8_0, Q4_0, F16, BF16, and Q4_K and Q6_K of the Q4_K_M recipe); Q5_K and F32 go through the
- * reference {@code Dequantize}. Each value is computed with the same float operations as the reference
+ * (Q8_0, Q4_0, F16, BF16, Q4_K and Q6_K of the Q4_K_M recipe, Q5_K of Q5_K_M); F32 goes through
+ * the reference {@code Dequantize}. Each value is computed with the same float operations as the reference
  * (a widened integer times a scale, minus a min for Q4_K), so the floats are bit-identical and the
  * vector and scalar matmuls see the same weights. Scales are broadcast once per block (C2 leaves
  * the broadcast of a {@code mul(float)} inside the loop). The row's bytes are first copied to a heap
@@ -32,7 +32,7 @@ final class VectorDequantize {
     /** Whether {@link #row} has vector code for {@code type}. */
     static boolean handles(GgmlType type) {
         return switch (type) {
-            case Q8_0, Q4_0, Q4_K, Q6_K, F16, BF16 -> true;
+            case Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, F16, BF16 -> true;
             default -> false;
         };
     }
@@ -49,6 +49,7 @@ final class VectorDequantize {
             case F16 -> f16(q, w.cols(), dst, at);
             case BF16 -> bf16(q, w.cols(), dst, at);
             case Q4_K -> q4_k(q, 0, blocks, dst, at);
+            case Q5_K -> q5_k(q, 0, blocks, dst, at);
             case Q6_K -> q6_k(q, 0, blocks, dst, at);
             default -> throw new IllegalArgumentException("no vector dequantization for " + w.type());
         }
@@ -150,6 +151,39 @@ final class VectorDequantize {
         return b.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
     }
 
+    /**
+     * {@code blocks} Q5_K blocks from byte {@code p}: as Q4_K plus qh:u8[32] at 16 (qs at 48);
+     * sub-block 2c takes bit 2c of {@code qh[l]} as its value's bit 4, sub-block 2c + 1 bit 2c + 1.
+     * The bits are put together in int lanes ({@link #q6_k} says why).
+     */
+    static void q5_k(byte[] q, int p, int blocks, float[] y, int yo) {
+        for (int k = 0; k < blocks; k++, p += 176, yo += 256) {
+            float d = f16(q, p);
+            float dmin = f16(q, p + 2);
+            int qh = p + 16;
+            int qs = p + 48;
+            for (int c = 0; c < 4; c++) {
+                FloatVector d1 = FloatVector.broadcast(F, d * scale(q, p + 4, 2 * c));
+                FloatVector m1 = FloatVector.broadcast(F, dmin * min(q, p + 4, 2 * c));
+                FloatVector d2 = FloatVector.broadcast(F, d * scale(q, p + 4, 2 * c + 1));
+                FloatVector m2 = FloatVector.broadcast(F, dmin * min(q, p + 4, 2 * c + 1));
+                int base = yo + 64 * c;
+                for (int l = 0; l < 32; l += LANES) {
+                    IntVector b = (IntVector) ByteVector.fromArray(B, q, qs + 32 * c + l)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector h = (IntVector) ByteVector.fromArray(B, q, qh + l)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector low = b.and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector high = b.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    ((FloatVector) low.convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).intoArray(y, base + l);
+                    ((FloatVector) high.convert(VectorOperators.I2F, 0)).mul(d2).sub(m2).intoArray(y, base + 32 + l);
+                }
+            }
+        }
+    }
+
     /** Scale {@code j} (0..7) of the 6-bit scales and mins at byte {@code s} (get_scale_min_k4). */
     private static int scale(byte[] q, int s, int j) {
         return j < 4 ? q[s + j] & 63 : (q[s + j + 4] & 0x0F) | (((q[s + j - 4] & 0xFF) >>> 6) << 4);
@@ -165,7 +199,9 @@ final class VectorDequantize {
      * scales:int8[16], d:f16; 16 sub-blocks of 16, y = d*s*(q6 - 32). The bytes are widened to
      * int lanes first and their bits put together there: x86 has no byte shift, and Java 17's C2
      * does not compile the reinterpretation of a 64-bit int vector as bytes (it runs the
-     * allocating Java fallback instead).
+     * allocating Java fallback instead). No helper of ours takes or returns a vector in here:
+     * the JDK's vector methods are always inlined, ours only within C2's inlining budget, which
+     * a loop this size exhausts, and a vector passed to a call that is not inlined is allocated.
      */
     static void q6_k(byte[] q, int p, int blocks, float[] y, int yo) {
         for (int k = 0; k < blocks; k++, p += 210, yo += 256) {
@@ -181,26 +217,24 @@ final class VectorDequantize {
                     FloatVector s2 = FloatVector.broadcast(F, d * q[is + 2]);
                     FloatVector s3 = FloatVector.broadcast(F, d * q[is + 4]);
                     FloatVector s4 = FloatVector.broadcast(F, d * q[is + 6]);
-                    IntVector lo0 = widenToInts(ByteVector.fromArray(B, q, ql + l));
-                    IntVector lo1 = widenToInts(ByteVector.fromArray(B, q, ql + l + 32));
-                    IntVector h = widenToInts(ByteVector.fromArray(B, q, qh + l));
+                    IntVector lo0 = (IntVector) ByteVector.fromArray(B, q, ql + l)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector lo1 = (IntVector) ByteVector.fromArray(B, q, ql + l + 32)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    IntVector h = (IntVector) ByteVector.fromArray(B, q, qh + l)
+                            .convertShape(VectorOperators.B2I, I, 0);
                     // Value g of 4 takes bits 2g, 2g + 1 of its qh byte as its bits 4 and 5.
                     IntVector q1 = lo0.and(0x0F).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30));
                     IntVector q2 = lo1.and(0x0F).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30));
                     IntVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h.and(0x30));
                     IntVector q4 = lo1.lanewise(VectorOperators.LSHR, 4).and(0x0F)
                             .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30));
-                    q1.sub(32).convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(s1).intoArray(y, base + l);
-                    q2.sub(32).convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(s2).intoArray(y, base + l + 32);
-                    q3.sub(32).convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(s3).intoArray(y, base + l + 64);
-                    q4.sub(32).convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(s4).intoArray(y, base + l + 96);
+                    ((FloatVector) q1.sub(32).convert(VectorOperators.I2F, 0)).mul(s1).intoArray(y, base + l);
+                    ((FloatVector) q2.sub(32).convert(VectorOperators.I2F, 0)).mul(s2).intoArray(y, base + l + 32);
+                    ((FloatVector) q3.sub(32).convert(VectorOperators.I2F, 0)).mul(s3).intoArray(y, base + l + 64);
+                    ((FloatVector) q4.sub(32).convert(VectorOperators.I2F, 0)).mul(s4).intoArray(y, base + l + 96);
                 }
             }
         }
-    }
-
-    /** {@link #LANES} signed bytes, widened to ints. */
-    private static IntVector widenToInts(ByteVector b) {
-        return (IntVector) b.convertShape(VectorOperators.B2I, I, 0);
     }
 }

@@ -6,7 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * One token (a decode step) times Q4_K or Q6_K weights, four rows at a time, dequantized one
+ * One token (a decode step) times Q4_K, Q5_K or Q6_K weights, four rows at a time, dequantized one
  * 256-value block of each row at a time into a 4 KiB buffer that stays in the L1 cache, and
  * multiplied in column order into one accumulator per row. The weights are the floats of
  * {@link VectorDequantize} and the sums those of {@link VectorMatmul}'s one-token tile, so the
@@ -22,7 +22,7 @@ final class VectorKQuantMatVec {
     }
 
     static boolean handles(GgmlType type) {
-        return type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+        return type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K;
     }
 
     static void multiply(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w, float[] x, int xOff,
@@ -31,7 +31,7 @@ final class VectorKQuantMatVec {
         int blocks = w.cols() / BLOCK;
         int blockBytes = Math.toIntExact(w.type().byteSize(BLOCK));
         int rowBytes = blocks * blockBytes;
-        boolean q4k = w.type() == GgmlType.Q4_K;
+        GgmlType type = w.type();
         int grain = (pool.grain(rows, 16) + 3) / 4 * 4;
         pool.forRange(rows, grain, (from, to) -> {
             CpuScratch s = scratch.get();
@@ -44,14 +44,14 @@ final class VectorKQuantMatVec {
                     int row = o + Math.min(r, n - 1);
                     w.buffer(row).get(w.offset(row), q, r * rowBytes, rowBytes);
                 }
-                fourRows(q, q4k, rowBytes, blockBytes, blocks, block, x, xOff);
+                fourRows(q, type, rowBytes, blockBytes, blocks, block, x, xOff);
                 System.arraycopy(block, 4 * BLOCK, y, yOff + o, n);
             }
         });
     }
 
     /** Rows {@code q[r * rowBytes ..]} (r < 4) times {@code x[xOff ..]} into {@code block[4 * BLOCK + r]}. */
-    private static void fourRows(byte[] q, boolean q4k, int rowBytes, int blockBytes, int blocks, float[] block,
+    private static void fourRows(byte[] q, GgmlType type, int rowBytes, int blockBytes, int blocks, float[] block,
             float[] x, int xOff) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -60,10 +60,10 @@ final class VectorKQuantMatVec {
         for (int k = 0; k < blocks; k++) {
             for (int r = 0; r < 4; r++) {
                 int p = r * rowBytes + k * blockBytes;
-                if (q4k) {
-                    VectorDequantize.q4_k(q, p, 1, block, r * BLOCK);
-                } else {
-                    VectorDequantize.q6_k(q, p, 1, block, r * BLOCK);
+                switch (type) {
+                    case Q4_K -> VectorDequantize.q4_k(q, p, 1, block, r * BLOCK);
+                    case Q5_K -> VectorDequantize.q5_k(q, p, 1, block, r * BLOCK);
+                    default -> VectorDequantize.q6_k(q, p, 1, block, r * BLOCK);
                 }
             }
             int xs = xOff + k * BLOCK;

@@ -22,10 +22,10 @@ import jdk.incubator.vector.VectorSpecies;
  *       quants are loaded as bytes (rows copied to a heap array first), widened to floats and
  *       scaled by the block's scale (exactly the dequantized value: an f16 times an 8-bit integer
  *       fits a float), four rows by two tokens at a time;</li>
- *   <li>one token on Q4_K or Q6_K weights ({@link VectorKQuantMatVec}): four rows dequantized a
+ *   <li>one token on Q4_K, Q5_K or Q6_K weights ({@link VectorKQuantMatVec}): four rows dequantized a
  *       block at a time into a buffer that stays in the L1 cache;</li>
  *   <li>otherwise: {@link #ROW_BLOCK} rows are dequantized into a float scratch
- *       ({@link VectorDequantize} for Q8_0, Q4_K and Q6_K, the reference code for the others),
+ *       ({@link VectorDequantize} for every type but F32, whose rows the reference code reads),
  *       then swept over the tokens (in slices of {@link #TOKEN_BLOCK_BYTES} of activations) in
  *       register tiles of 4 rows x {@link #TILE_TOKENS} tokens:
  *       each weight vector loaded serves every token of the tile, each activation vector 4 rows.

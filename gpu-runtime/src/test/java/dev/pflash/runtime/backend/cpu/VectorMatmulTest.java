@@ -102,7 +102,7 @@ class VectorMatmulTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K", "F16", "BF16"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16"})
     void vectorDequantizationGivesTheReferenceFloatsExactly(GgmlType type) {
         TensorData tensor = randomTensor(type, 768, 9, 8);
         CpuWeightMatrix w = new CpuWeightMatrix(tensor);
