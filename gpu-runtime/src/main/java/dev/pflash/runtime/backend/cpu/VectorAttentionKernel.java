@@ -303,6 +303,18 @@ final class VectorAttentionKernel implements AttentionKernel {
         return s;
     }
 
+    /**
+     * A score from its accumulator stored at {@code spill[at ..]}: the lane sum, then the dims from
+     * {@code upper} on as scalars, the operations of {@link #dot}.
+     */
+    private static float finishScore(float[] spill, int at, float[] q, int qo, float[] k, int kb, int upper, int dim) {
+        float s = spilledSum(spill, at);
+        for (int d = upper; d < dim; d++) {
+            s += q[qo + d] * k[kb + d];
+        }
+        return s;
+    }
+
     /** One key's score; the same operations as each lane of {@link #dot4}. */
     private static float dot(float[] q, int qo, float[] k, int kb, int dim, int upper) {
         FloatVector a = FloatVector.zero(F);
@@ -339,8 +351,7 @@ final class VectorAttentionKernel implements AttentionKernel {
         FloatVector c1 = a0;
         FloatVector c2 = a0;
         FloatVector c3 = a0;
-        int d = 0;
-        for (; d < upper; d += F.length()) {
+        for (int d = 0; d < upper; d += F.length()) {
             FloatVector qa = FloatVector.fromArray(F, q, qo + d);
             FloatVector qb = FloatVector.fromArray(F, q, qo2 + d);
             FloatVector k0 = FloatVector.fromArray(F, k, kb + d);
@@ -365,35 +376,15 @@ final class VectorAttentionKernel implements AttentionKernel {
         c1.intoArray(spill, 5 * w);
         c2.intoArray(spill, 6 * w);
         c3.intoArray(spill, 7 * w);
-        float s0 = spilledSum(spill, 0);
-        float s1 = spilledSum(spill, w);
-        float s2 = spilledSum(spill, 2 * w);
-        float s3 = spilledSum(spill, 3 * w);
-        float t0 = spilledSum(spill, 4 * w);
-        float t1 = spilledSum(spill, 5 * w);
-        float t2 = spilledSum(spill, 6 * w);
-        float t3 = spilledSum(spill, 7 * w);
-        for (; d < dim; d++) {
-            float x = q[qo + d];
-            float y = q[qo2 + d];
-            s0 += x * k[kb + d];
-            s1 += x * k[b1 + d];
-            s2 += x * k[b2 + d];
-            s3 += x * k[b3 + d];
-            t0 += y * k[kb + d];
-            t1 += y * k[b1 + d];
-            t2 += y * k[b2 + d];
-            t3 += y * k[b3 + d];
-        }
-        scores[at] = s0;
-        scores[at + 1] = s1;
-        scores[at + 2] = s2;
-        scores[at + 3] = s3;
+        scores[at] = finishScore(spill, 0, q, qo, k, kb, upper, dim);
+        scores[at + 1] = finishScore(spill, w, q, qo, k, b1, upper, dim);
+        scores[at + 2] = finishScore(spill, 2 * w, q, qo, k, b2, upper, dim);
+        scores[at + 3] = finishScore(spill, 3 * w, q, qo, k, b3, upper, dim);
         int bt = at + scoreStride;
-        scores[bt] = t0;
-        scores[bt + 1] = t1;
-        scores[bt + 2] = t2;
-        scores[bt + 3] = t3;
+        scores[bt] = finishScore(spill, 4 * w, q, qo2, k, kb, upper, dim);
+        scores[bt + 1] = finishScore(spill, 5 * w, q, qo2, k, b1, upper, dim);
+        scores[bt + 2] = finishScore(spill, 6 * w, q, qo2, k, b2, upper, dim);
+        scores[bt + 3] = finishScore(spill, 7 * w, q, qo2, k, b3, upper, dim);
     }
 
     /** Scores of four consecutive keys, each accumulated on its own as {@link #dot} does it. */
@@ -406,8 +397,7 @@ final class VectorAttentionKernel implements AttentionKernel {
         FloatVector a1 = a0;
         FloatVector a2 = a0;
         FloatVector a3 = a0;
-        int d = 0;
-        for (; d < upper; d += F.length()) {
+        for (int d = 0; d < upper; d += F.length()) {
             FloatVector qv = FloatVector.fromArray(F, q, qo + d);
             a0 = FloatVector.fromArray(F, k, kb + d).fma(qv, a0);
             a1 = FloatVector.fromArray(F, k, b1 + d).fma(qv, a1);
@@ -419,21 +409,10 @@ final class VectorAttentionKernel implements AttentionKernel {
         a1.intoArray(spill, w);
         a2.intoArray(spill, 2 * w);
         a3.intoArray(spill, 3 * w);
-        float s0 = spilledSum(spill, 0);
-        float s1 = spilledSum(spill, w);
-        float s2 = spilledSum(spill, 2 * w);
-        float s3 = spilledSum(spill, 3 * w);
-        for (; d < dim; d++) {
-            float x = q[qo + d];
-            s0 += x * k[kb + d];
-            s1 += x * k[b1 + d];
-            s2 += x * k[b2 + d];
-            s3 += x * k[b3 + d];
-        }
-        scores[at] = s0;
-        scores[at + 1] = s1;
-        scores[at + 2] = s2;
-        scores[at + 3] = s3;
+        scores[at] = finishScore(spill, 0, q, qo, k, kb, upper, dim);
+        scores[at + 1] = finishScore(spill, w, q, qo, k, b1, upper, dim);
+        scores[at + 2] = finishScore(spill, 2 * w, q, qo, k, b2, upper, dim);
+        scores[at + 3] = finishScore(spill, 3 * w, q, qo, k, b3, upper, dim);
     }
 
     /** Exact binary16 to float ({@link VectorHalfFloats}), the elements past the last whole vector through {@link HalfFloats}. */
