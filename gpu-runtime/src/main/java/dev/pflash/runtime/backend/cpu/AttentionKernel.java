@@ -17,7 +17,7 @@ interface AttentionKernel {
      * {@code q[r * dim ..]}, it sees keys up to index {@code last[r]} and skips the step if it sees
      * none of them. Key {@code j0 + jj} is {@code k[kBase + jj * stride ..]}, its value
      * {@code v[vBase + jj * stride ..]}; {@code scores} is scratch of at least
-     * {@code rows * scoreStride(n)} floats.
+     * {@link #scratchFloats scratchFloats(rows, n)} floats.
      */
     void step(float[] q, int[] last, int rows, int dim, SoftmaxState state, float[] scores,
             float[] k, int kBase, float[] v, int vBase, int stride, int j0, int n);
@@ -28,6 +28,14 @@ interface AttentionKernel {
     /** Scratch floats per row for the scores of {@code n} keys: padded up to a whole vector of up to 64 floats. */
     static int scoreStride(int n) {
         return n + 64;
+    }
+
+    /**
+     * The scratch a step needs: {@code rows} rows of {@link #scoreStride scoreStride(n)} scores, then
+     * room for eight vectors of up to 64 floats where a kernel may store accumulators to sum their lanes.
+     */
+    static int scratchFloats(int rows, int n) {
+        return rows * scoreStride(n) + 8 * 64;
     }
 
     /** The kernel for this JVM: the Vector API one unless {@link VectorSupport} says no. */

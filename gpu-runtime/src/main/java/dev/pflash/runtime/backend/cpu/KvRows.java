@@ -60,7 +60,7 @@ final class KvRows {
             vBase = 0;
             stride = dim;
         }
-        float[] scores = s.scores(rows * AttentionKernel.scoreStride(n));
+        float[] scores = s.scores(AttentionKernel.scratchFloats(rows, n));
         kernel.step(q, last, rows, dim, state, scores, k, kBase, v, vBase, stride, j0, n);
     }
 

@@ -13,11 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
  * The {@link AttentionKernel} on the Vector API. Scores are dot products over the head dims, one
  * vector accumulator per key, for two rows by four keys at a time (each query load serves four
  * keys, each key load two rows), taken four keys at a time for every row of the step so those
- * keys stay in the L1 cache. The weighted values are
- * accumulated for rows in pairs (each value vector loaded serves both) over a slice of four output
- * vectors at a time for every row, so that slice of the values stays in the L1 cache. Dims past the
- * last whole vector run as scalars. A score's lanes are summed from an array they are stored to
- * ({@link #spilledSum}). Loaded only when {@link VectorSupport#useVectorKernels()} says so.
+ * keys stay in the L1 cache. A score's lanes are summed from the scratch past the scores, where
+ * its accumulator is stored ({@link #spilledSum}). The weighted values are accumulated for rows in
+ * pairs (each value vector loaded serves both) over a slice of four output vectors at a time for
+ * every row, so that slice of the values stays in the L1 cache. Dims past the last whole vector run
+ * as scalars. Loaded only when {@link VectorSupport#useVectorKernels()} says so.
  */
 final class VectorAttentionKernel implements AttentionKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -39,9 +39,6 @@ final class VectorAttentionKernel implements AttentionKernel {
     private static final float EXP_P4 = 1.6666665459E-1f;
     private static final float EXP_P5 = 5.0000001201E-1f;
 
-    /** Where {@link #dot4} and {@link #dot4x2} store their accumulators to sum their lanes. */
-    private static final ThreadLocal<float[]> SPILL = ThreadLocal.withInitial(() -> new float[8 * F.length()]);
-
     private VectorAttentionKernel() {
     }
 
@@ -56,7 +53,8 @@ final class VectorAttentionKernel implements AttentionKernel {
         int scoreStride = AttentionKernel.scoreStride(n);
         // A batch of keys at a time for every row, so those keys stay in the L1 cache for all rows.
         int whole = n / KEY_BATCH * KEY_BATCH;
-        float[] spill = SPILL.get();
+        // dot4 and dot4x2 store their accumulators past the scores to sum their lanes.
+        int spill = rows * scoreStride;
         for (int jj = 0; jj < whole; jj += KEY_BATCH) {
             int kb = kBase + jj * stride;
             int r = 0;
@@ -288,27 +286,27 @@ final class VectorAttentionKernel implements AttentionKernel {
     }
 
     /**
-     * The {@code F.length()} lanes stored at {@code spill[at ..]}, summed as {@link #sumLanes} does (from
+     * The {@code F.length()} lanes stored at {@code lanes[at ..]}, summed as {@link #sumLanes} does (from
      * zero, lane 0 first), so a score gets the same bits from either. Java 17 compiles the ordered
      * reduction to a shuffle and an add per lane, and the shuffles all queue on one port: with 16
      * lanes, eight scores' reductions took longer than their multiply-adds over 128 dims. Stored and
      * added back as scalars they need no shuffles (JMH {@code CpuAttention}, 64 queries, AVX-512:
      * 3350 to 2900 us at 512 keys, 28500 to 23000 us at 4096).
      */
-    private static float spilledSum(float[] spill, int at) {
+    private static float spilledSum(float[] lanes, int at) {
         float s = 0f;
         for (int l = 0; l < F.length(); l++) {
-            s += spill[at + l];
+            s += lanes[at + l];
         }
         return s;
     }
 
     /**
-     * A score from its accumulator stored at {@code spill[at ..]}: the lane sum, then the dims from
+     * A score from its accumulator stored at {@code lanes[at ..]}: the lane sum, then the dims from
      * {@code upper} on as scalars, the operations of {@link #dot}.
      */
-    private static float finishScore(float[] spill, int at, float[] q, int qo, float[] k, int kb, int upper, int dim) {
-        float s = spilledSum(spill, at);
+    private static float finishScore(float[] lanes, int at, float[] q, int qo, float[] k, int kb, int upper, int dim) {
+        float s = spilledSum(lanes, at);
         for (int d = upper; d < dim; d++) {
             s += q[qo + d] * k[kb + d];
         }
@@ -331,14 +329,14 @@ final class VectorAttentionKernel implements AttentionKernel {
 
     /**
      * {@link #dot4} for two query rows, {@code dim} apart from {@code qo}, into {@code scores[at ..]}
-     * and {@code scores[at + scoreStride ..]}: each key vector loaded serves both rows, and eight
-     * independent chains of multiply-adds and eight reductions in flight hide their latency (a
-     * lone {@code dot4} waits on its four chains and then on four lane sums: 1.9x slower per
-     * score, measured on AVX2 at 64 and 128 dims). Every score gets the very operations of
-     * {@link #dot}, so the bits do not depend on the pairing.
+     * and {@code scores[at + scoreStride ..]}, the accumulators stored at {@code scores[spill ..]}:
+     * each key vector loaded serves both rows, and eight independent chains of multiply-adds and
+     * eight lane sums in flight hide their latency (a lone {@code dot4} waits on its four chains and
+     * then on four lane sums: 1.9x slower per score, measured on AVX2 at 64 and 128 dims). Every
+     * score gets the very operations of {@link #dot}, so the bits do not depend on the pairing.
      */
     private static void dot4x2(float[] q, int qo, float[] k, int kb, int stride, int dim, int upper, float[] scores,
-            int at, int scoreStride, float[] spill) {
+            int at, int scoreStride, int spill) {
         int qo2 = qo + dim;
         int b1 = kb + stride;
         int b2 = b1 + stride;
@@ -368,28 +366,31 @@ final class VectorAttentionKernel implements AttentionKernel {
             c3 = k3.fma(qb, c3);
         }
         int w = F.length();
-        a0.intoArray(spill, 0);
-        a1.intoArray(spill, w);
-        a2.intoArray(spill, 2 * w);
-        a3.intoArray(spill, 3 * w);
-        c0.intoArray(spill, 4 * w);
-        c1.intoArray(spill, 5 * w);
-        c2.intoArray(spill, 6 * w);
-        c3.intoArray(spill, 7 * w);
-        scores[at] = finishScore(spill, 0, q, qo, k, kb, upper, dim);
-        scores[at + 1] = finishScore(spill, w, q, qo, k, b1, upper, dim);
-        scores[at + 2] = finishScore(spill, 2 * w, q, qo, k, b2, upper, dim);
-        scores[at + 3] = finishScore(spill, 3 * w, q, qo, k, b3, upper, dim);
+        a0.intoArray(scores, spill);
+        a1.intoArray(scores, spill + w);
+        a2.intoArray(scores, spill + 2 * w);
+        a3.intoArray(scores, spill + 3 * w);
+        c0.intoArray(scores, spill + 4 * w);
+        c1.intoArray(scores, spill + 5 * w);
+        c2.intoArray(scores, spill + 6 * w);
+        c3.intoArray(scores, spill + 7 * w);
+        scores[at] = finishScore(scores, spill, q, qo, k, kb, upper, dim);
+        scores[at + 1] = finishScore(scores, spill + w, q, qo, k, b1, upper, dim);
+        scores[at + 2] = finishScore(scores, spill + 2 * w, q, qo, k, b2, upper, dim);
+        scores[at + 3] = finishScore(scores, spill + 3 * w, q, qo, k, b3, upper, dim);
         int bt = at + scoreStride;
-        scores[bt] = finishScore(spill, 4 * w, q, qo2, k, kb, upper, dim);
-        scores[bt + 1] = finishScore(spill, 5 * w, q, qo2, k, b1, upper, dim);
-        scores[bt + 2] = finishScore(spill, 6 * w, q, qo2, k, b2, upper, dim);
-        scores[bt + 3] = finishScore(spill, 7 * w, q, qo2, k, b3, upper, dim);
+        scores[bt] = finishScore(scores, spill + 4 * w, q, qo2, k, kb, upper, dim);
+        scores[bt + 1] = finishScore(scores, spill + 5 * w, q, qo2, k, b1, upper, dim);
+        scores[bt + 2] = finishScore(scores, spill + 6 * w, q, qo2, k, b2, upper, dim);
+        scores[bt + 3] = finishScore(scores, spill + 7 * w, q, qo2, k, b3, upper, dim);
     }
 
-    /** Scores of four consecutive keys, each accumulated on its own as {@link #dot} does it. */
+    /**
+     * Scores of four consecutive keys, each accumulated on its own as {@link #dot} does it, the
+     * accumulators stored at {@code scores[spill ..]}.
+     */
     private static void dot4(float[] q, int qo, float[] k, int kb, int stride, int dim, int upper, float[] scores,
-            int at, float[] spill) {
+            int at, int spill) {
         int b1 = kb + stride;
         int b2 = b1 + stride;
         int b3 = b2 + stride;
@@ -405,14 +406,14 @@ final class VectorAttentionKernel implements AttentionKernel {
             a3 = FloatVector.fromArray(F, k, b3 + d).fma(qv, a3);
         }
         int w = F.length();
-        a0.intoArray(spill, 0);
-        a1.intoArray(spill, w);
-        a2.intoArray(spill, 2 * w);
-        a3.intoArray(spill, 3 * w);
-        scores[at] = finishScore(spill, 0, q, qo, k, kb, upper, dim);
-        scores[at + 1] = finishScore(spill, w, q, qo, k, b1, upper, dim);
-        scores[at + 2] = finishScore(spill, 2 * w, q, qo, k, b2, upper, dim);
-        scores[at + 3] = finishScore(spill, 3 * w, q, qo, k, b3, upper, dim);
+        a0.intoArray(scores, spill);
+        a1.intoArray(scores, spill + w);
+        a2.intoArray(scores, spill + 2 * w);
+        a3.intoArray(scores, spill + 3 * w);
+        scores[at] = finishScore(scores, spill, q, qo, k, kb, upper, dim);
+        scores[at + 1] = finishScore(scores, spill + w, q, qo, k, b1, upper, dim);
+        scores[at + 2] = finishScore(scores, spill + 2 * w, q, qo, k, b2, upper, dim);
+        scores[at + 3] = finishScore(scores, spill + 3 * w, q, qo, k, b3, upper, dim);
     }
 
     /** Exact binary16 to float ({@link VectorHalfFloats}), the elements past the last whole vector through {@link HalfFloats}. */
