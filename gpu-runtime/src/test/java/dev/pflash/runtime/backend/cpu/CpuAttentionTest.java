@@ -6,6 +6,7 @@ import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.BlockMask;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.ElementType;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -19,8 +20,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The attention kernels: the vector kernel against the scalar one and both against a double
  * precision reference, for odd head dims (tails shorter than a vector), GQA ratios 1, 2 and 4,
  * chunks on both sides of the prefill/decode switch, caches longer than a softmax segment, f32
- * and f16 storage; bit identity across chunkings; block-sparse with every block selected equal to
- * dense. Tolerance vector vs scalar and vs the reference: 2e-5 absolute on outputs of magnitude
+ * and f16 storage; bit identity across chunkings and between a key scored in a batch of four and
+ * alone; block-sparse with every block selected equal to dense. Tolerance vector vs scalar and vs the reference: 2e-5 absolute on outputs of magnitude
  * about 1 (the kernels sum dot products in different orders, a few float roundings apart).
  */
 class CpuAttentionTest {
@@ -79,6 +80,44 @@ class CpuAttentionTest {
             }
             assertThat(from).isEqualTo(tokens);
             assertThat(steps).as(kernel.toString()).containsExactly(whole);
+        }
+    }
+
+    /**
+     * Key 4 repeats key 0: the first is scored in a batch of four keys (for one row alone, and for
+     * rows in pairs), the second alone after the last whole batch. Their weights, read back through
+     * one-hot values, must be the same bits, or a score would depend on where its key falls in a step.
+     */
+    @ParameterizedTest
+    @CsvSource({"1, 7", "2, 7", "3, 7", "2, 37", "3, 128"})
+    void aKeyScoresTheSameBitsInABatchOfFourAsAlone(int rows, int dim) {
+        int n = 5;
+        for (int seed = 0; seed < 20; seed++) {
+            SplittableRandom random = new SplittableRandom(seed);
+            float[] q = new float[rows * dim];
+            float[] k = new float[n * dim];
+            float[] v = new float[n * dim];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-3, 2)));
+            }
+            for (int i = 0; i < 4 * dim; i++) {
+                k[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-3, 2)));
+            }
+            System.arraycopy(k, 0, k, 4 * dim, dim);
+            v[0] = 1f;
+            v[4 * dim + 1] = 1f;
+            int[] last = new int[rows];
+            Arrays.fill(last, n - 1);
+            for (AttentionKernel kernel : List.of(SCALAR, VECTOR)) {
+                SoftmaxState state = new SoftmaxState();
+                state.reset(rows, dim);
+                kernel.step(q, last, rows, dim, state, new float[AttentionKernel.scratchFloats(rows, n)],
+                        k, 0, v, 0, dim, 0, n);
+                for (int r = 0; r < rows; r++) {
+                    assertThat(state.out[r * dim + 1]).as("%s seed %d row %d", kernel, seed, r)
+                            .isEqualTo(state.out[r * dim]);
+                }
+            }
         }
     }
 
