@@ -19,10 +19,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The attention kernels: the vector kernel against the scalar one and both against a double
  * precision reference, for odd head dims (tails shorter than a vector), GQA ratios 1, 2 and 4,
- * chunks on both sides of the prefill/decode switch, caches longer than a softmax segment, f32
- * and f16 storage; bit identity across chunkings and between a key scored in a batch of four and
- * alone; block-sparse with every block selected equal to dense. Tolerance vector vs scalar and vs the reference: 2e-5 absolute on outputs of magnitude
- * about 1 (the kernels sum dot products in different orders, a few float roundings apart).
+ * chunks on both sides of the prefill/decode switch, caches longer than a softmax segment, f32 and
+ * f16 storage; bit identity across chunkings and between a key scored in a batch of four and
+ * alone; block-sparse with every block selected equal to dense. Tolerance vector vs scalar and vs
+ * the reference: 2e-5 absolute on outputs of magnitude about 1 (the kernels sum dot products in
+ * different orders, a few float roundings apart).
  */
 class CpuAttentionTest {
     private static final double TOLERANCE = 2e-5;
