@@ -15,6 +15,8 @@ final class CpuScratch {
     private final float[][] vectors = new float[Slot.values().length][];
     private byte[] bytes = new byte[0];
     private final float[][][] matrices = new float[Slot.values().length][][];
+    /** Made on first use: the class needs the Vector API module, which the scalar kernels run without. */
+    private KQuantScales kQuantScales;
 
     /** A vector of at least {@code n} floats with unspecified contents. */
     float[] vector(Slot slot, int n) {
@@ -32,6 +34,14 @@ final class CpuScratch {
             bytes = new byte[n];
         }
         return bytes;
+    }
+
+    /** The unpacked scales of the K-quant block being dequantized. */
+    KQuantScales kQuantScales() {
+        if (kQuantScales == null) {
+            kQuantScales = new KQuantScales();
+        }
+        return kQuantScales;
     }
 
     /**

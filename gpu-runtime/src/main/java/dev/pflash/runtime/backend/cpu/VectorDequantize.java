@@ -48,10 +48,27 @@ final class VectorDequantize {
             case Q4_0 -> q4_0(q, blocks, dst, at);
             case F16 -> f16(q, w.cols(), dst, at);
             case BF16 -> bf16(q, w.cols(), dst, at);
-            case Q4_K -> q4_k(q, 0, blocks, dst, at);
-            case Q5_K -> q5_k(q, 0, blocks, dst, at);
-            case Q6_K -> q6_k(q, 0, blocks, dst, at);
+            case Q4_K, Q5_K, Q6_K -> kQuant(w.type(), q, blocks, dst, at, s.kQuantScales());
             default -> throw new IllegalArgumentException("no vector dequantization for " + w.type());
+        }
+    }
+
+    /** {@code blocks} blocks of a K-quant {@code type} from {@code q[0 ..]} into {@code y[yo ..]}. */
+    static void kQuant(GgmlType type, byte[] q, int blocks, float[] y, int yo, KQuantScales ks) {
+        switch (type) {
+            case Q4_K -> {
+                ks.unpackK4(q, 0, 144, blocks);
+                q4_k(q, 0, blocks, y, yo, ks, 0);
+            }
+            case Q5_K -> {
+                ks.unpackK4(q, 0, 176, blocks);
+                q5_k(q, 0, blocks, y, yo, ks, 0);
+            }
+            case Q6_K -> {
+                ks.unpackK6(q, 0, blocks);
+                q6_k(q, 0, blocks, y, yo, ks, 0);
+            }
+            default -> throw new IllegalArgumentException("not a K-quant: " + type);
         }
     }
 
@@ -120,19 +137,18 @@ final class VectorDequantize {
     }
 
     /**
-     * {@code blocks} Q4_K blocks from byte {@code p}. Block layout d, dmin:f16, scales:u8[12],
-     * qs:u8[128]; y = d*sc*q - dmin*m per sub-block of 32.
+     * {@code blocks} Q4_K blocks from byte {@code p}, their scales unpacked in {@code ks} from block
+     * {@code block} on. Block layout d, dmin:f16, scales:u8[12], qs:u8[128]; y = d*sc*q - dmin*m per
+     * sub-block of 32.
      */
-    static void q4_k(byte[] q, int p, int blocks, float[] y, int yo) {
-        for (int k = 0; k < blocks; k++, p += 144, yo += 256) {
-            float d = f16(q, p);
-            float dmin = f16(q, p + 2);
+    static void q4_k(byte[] q, int p, int blocks, float[] y, int yo, KQuantScales ks, int block) {
+        for (int k = 0; k < blocks; k++, p += 144, yo += 256, block++) {
             int qs = p + 16;
             for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * scale(q, p + 4, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, dmin * min(q, p + 4, 2 * c));
-                FloatVector d2 = FloatVector.broadcast(F, d * scale(q, p + 4, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, dmin * min(q, p + 4, 2 * c + 1));
+                FloatVector d1 = FloatVector.broadcast(F, ks.scale(block, 2 * c));
+                FloatVector m1 = FloatVector.broadcast(F, ks.min(block, 2 * c));
+                FloatVector d2 = FloatVector.broadcast(F, ks.scale(block, 2 * c + 1));
+                FloatVector m2 = FloatVector.broadcast(F, ks.min(block, 2 * c + 1));
                 int base = yo + 64 * c;
                 for (int l = 0; l < 32; l += LANES) {
                     ByteVector b = ByteVector.fromArray(B, q, qs + 32 * c + l);
@@ -154,19 +170,17 @@ final class VectorDequantize {
     /**
      * {@code blocks} Q5_K blocks from byte {@code p}: as Q4_K plus qh:u8[32] at 16 (qs at 48);
      * sub-block 2c takes bit 2c of {@code qh[l]} as its value's bit 4, sub-block 2c + 1 bit 2c + 1.
-     * The bits are put together in int lanes ({@link #q6_k} says why).
+     * The bits are put together in int lanes ({@link #q6_k} says why). Scales as {@link #q4_k}.
      */
-    static void q5_k(byte[] q, int p, int blocks, float[] y, int yo) {
-        for (int k = 0; k < blocks; k++, p += 176, yo += 256) {
-            float d = f16(q, p);
-            float dmin = f16(q, p + 2);
+    static void q5_k(byte[] q, int p, int blocks, float[] y, int yo, KQuantScales ks, int block) {
+        for (int k = 0; k < blocks; k++, p += 176, yo += 256, block++) {
             int qh = p + 16;
             int qs = p + 48;
             for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * scale(q, p + 4, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, dmin * min(q, p + 4, 2 * c));
-                FloatVector d2 = FloatVector.broadcast(F, d * scale(q, p + 4, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, dmin * min(q, p + 4, 2 * c + 1));
+                FloatVector d1 = FloatVector.broadcast(F, ks.scale(block, 2 * c));
+                FloatVector m1 = FloatVector.broadcast(F, ks.min(block, 2 * c));
+                FloatVector d2 = FloatVector.broadcast(F, ks.scale(block, 2 * c + 1));
+                FloatVector m2 = FloatVector.broadcast(F, ks.min(block, 2 * c + 1));
                 int base = yo + 64 * c;
                 for (int l = 0; l < 32; l += LANES) {
                     IntVector b = (IntVector) ByteVector.fromArray(B, q, qs + 32 * c + l)
@@ -184,39 +198,27 @@ final class VectorDequantize {
         }
     }
 
-    /** Scale {@code j} (0..7) of the 6-bit scales and mins at byte {@code s} (get_scale_min_k4). */
-    private static int scale(byte[] q, int s, int j) {
-        return j < 4 ? q[s + j] & 63 : (q[s + j + 4] & 0x0F) | (((q[s + j - 4] & 0xFF) >>> 6) << 4);
-    }
-
-    /** Min {@code j} (0..7) of the 6-bit scales and mins at byte {@code s}. */
-    private static int min(byte[] q, int s, int j) {
-        return j < 4 ? q[s + j + 4] & 63 : ((q[s + j + 4] & 0xFF) >>> 4) | (((q[s + j] & 0xFF) >>> 6) << 4);
-    }
-
     /**
-     * {@code blocks} Q6_K blocks from byte {@code p}. Block layout ql:u8[128], qh:u8[64],
-     * scales:int8[16], d:f16; 16 sub-blocks of 16, y = d*s*(q6 - 32). The bytes are widened to
-     * int lanes first and their bits put together there: x86 has no byte shift, and Java 17's C2
+     * {@code blocks} Q6_K blocks from byte {@code p}, their scales unpacked in {@code ks} from block
+     * {@code block} on. Block layout ql:u8[128], qh:u8[64], scales:int8[16], d:f16; 16 sub-blocks
+     * of 16, y = d*s*(q6 - 32). The bytes are widened to int lanes first and their bits put together there: x86 has no byte shift, and Java 17's C2
      * does not compile the reinterpretation of a 64-bit int vector as bytes (it runs the
      * allocating Java fallback instead). No helper of ours takes or returns a vector in here:
      * the JDK's vector methods are always inlined, ours only within C2's inlining budget, which
      * a loop this size exhausts, and a vector passed to a call that is not inlined is allocated.
      */
-    static void q6_k(byte[] q, int p, int blocks, float[] y, int yo) {
-        for (int k = 0; k < blocks; k++, p += 210, yo += 256) {
-            float d = f16(q, p + 208);
+    static void q6_k(byte[] q, int p, int blocks, float[] y, int yo, KQuantScales ks, int block) {
+        for (int k = 0; k < blocks; k++, p += 210, yo += 256, block++) {
             for (int half = 0; half < 2; half++) {
                 int ql = p + 64 * half;
                 int qh = p + 128 + 32 * half;
-                int s = p + 192 + 8 * half;
                 int base = yo + 128 * half;
                 for (int l = 0; l < 32; l += LANES) {
-                    int is = s + l / 16;
-                    FloatVector s1 = FloatVector.broadcast(F, d * q[is]);
-                    FloatVector s2 = FloatVector.broadcast(F, d * q[is + 2]);
-                    FloatVector s3 = FloatVector.broadcast(F, d * q[is + 4]);
-                    FloatVector s4 = FloatVector.broadcast(F, d * q[is + 6]);
+                    int is = 8 * half + l / 16;
+                    FloatVector s1 = FloatVector.broadcast(F, ks.scale(block, is));
+                    FloatVector s2 = FloatVector.broadcast(F, ks.scale(block, is + 2));
+                    FloatVector s3 = FloatVector.broadcast(F, ks.scale(block, is + 4));
+                    FloatVector s4 = FloatVector.broadcast(F, ks.scale(block, is + 6));
                     IntVector lo0 = (IntVector) ByteVector.fromArray(B, q, ql + l)
                             .convertShape(VectorOperators.B2I, I, 0);
                     IntVector lo1 = (IntVector) ByteVector.fromArray(B, q, ql + l + 32)

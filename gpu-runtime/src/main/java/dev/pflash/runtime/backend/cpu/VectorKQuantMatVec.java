@@ -44,7 +44,13 @@ final class VectorKQuantMatVec {
                     int row = o + Math.min(r, n - 1);
                     w.buffer(row).get(w.offset(row), q, r * rowBytes, rowBytes);
                 }
-                fourRows(q, type, rowBytes, blockBytes, blocks, block, x, xOff);
+                KQuantScales ks = s.kQuantScales();
+                if (type == GgmlType.Q6_K) {
+                    ks.unpackK6(q, 0, 4 * blocks);
+                } else {
+                    ks.unpackK4(q, 0, blockBytes, 4 * blocks);
+                }
+                fourRows(q, type, rowBytes, blockBytes, blocks, block, x, xOff, ks);
                 System.arraycopy(block, 4 * BLOCK, y, yOff + o, n);
             }
         });
@@ -52,7 +58,7 @@ final class VectorKQuantMatVec {
 
     /** Rows {@code q[r * rowBytes ..]} (r < 4) times {@code x[xOff ..]} into {@code block[4 * BLOCK + r]}. */
     private static void fourRows(byte[] q, GgmlType type, int rowBytes, int blockBytes, int blocks, float[] block,
-            float[] x, int xOff) {
+            float[] x, int xOff, KQuantScales ks) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -61,9 +67,9 @@ final class VectorKQuantMatVec {
             for (int r = 0; r < 4; r++) {
                 int p = r * rowBytes + k * blockBytes;
                 switch (type) {
-                    case Q4_K -> VectorDequantize.q4_k(q, p, 1, block, r * BLOCK);
-                    case Q5_K -> VectorDequantize.q5_k(q, p, 1, block, r * BLOCK);
-                    default -> VectorDequantize.q6_k(q, p, 1, block, r * BLOCK);
+                    case Q4_K -> VectorDequantize.q4_k(q, p, 1, block, r * BLOCK, ks, r * blocks + k);
+                    case Q5_K -> VectorDequantize.q5_k(q, p, 1, block, r * BLOCK, ks, r * blocks + k);
+                    default -> VectorDequantize.q6_k(q, p, 1, block, r * BLOCK, ks, r * blocks + k);
                 }
             }
             int xs = xOff + k * BLOCK;

@@ -1,0 +1,91 @@
+package dev.pflash.runtime.backend.cpu;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The sub-block scales of consecutive Q4_K, Q5_K or Q6_K blocks as floats, unpacked with a few
+ * vector operations per block before the blocks are dequantized. Picked apart one at a time with
+ * scalar code inside the dequantization loop, the scales took about as many instructions as the
+ * block's vector work (bounds checks, branches on the index, an int-to-float conversion and a
+ * broadcast each; read from the compiled code). Each float is the integer scale times the block's
+ * f16 factor, the product the reference dequantization forms, so the weights keep their bits.
+ * Unpacking is a loop of its own, not part of the dequantization loops: vector code added to those
+ * pushed C2 past its inlining budget there, and the vector calls it left out ran the allocating
+ * Java fallback (decode 3-5x slower, on some runs only). A per-thread scratch ({@link CpuScratch}).
+ */
+final class KQuantScales {
+    private static final VectorSpecies<Float> F = VectorMatmul.F;
+    private static final int LANES = F.length();
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final int LOW_SIX = 0x3F3F3F3F;
+    private static final int LOW_FOUR = 0x0F0F0F0F;
+    private static final int LOW_TWO = 0x03030303;
+    /** Floats per block: scales times d from 0, mins times dmin from {@link #MINS}; other lanes unused. */
+    private static final int STRIDE = 32;
+    private static final int MINS = 24;
+    private static final int Q6_K_BYTES = 210;
+
+    /** The 6-bit scales (bytes 0-7) and mins (8-15) of a Q4_K/Q5_K block, or the 16 int8 scales of a Q6_K block. */
+    private final byte[] unpacked = new byte[16];
+    private float[] values = new float[0];
+
+    /**
+     * Unpacks the 6-bit scales and mins of {@code blocks} Q4_K or Q5_K blocks of {@code blockBytes}
+     * from {@code q[p ..]} (get_scale_min_k4 of all eight sub-blocks at once, on 32-bit words),
+     * times each block's d and dmin.
+     */
+    void unpackK4(byte[] q, int p, int blockBytes, int blocks) {
+        float[] v = room(blocks);
+        for (int k = 0; k < blocks; k++, p += blockBytes) {
+            int w0 = (int) INT_LE.get(q, p + 4);
+            int w1 = (int) INT_LE.get(q, p + 8);
+            int w2 = (int) INT_LE.get(q, p + 12);
+            INT_LE.set(unpacked, 0, w0 & LOW_SIX);
+            INT_LE.set(unpacked, 4, (w2 & LOW_FOUR) | (((w0 >>> 6) & LOW_TWO) << 4));
+            INT_LE.set(unpacked, 8, w1 & LOW_SIX);
+            INT_LE.set(unpacked, 12, ((w2 >>> 4) & LOW_FOUR) | (((w1 >>> 6) & LOW_TWO) << 4));
+            float d = VectorDequantize.f16(q, p);
+            float dmin = VectorDequantize.f16(q, p + 2);
+            for (int h = 0; h < 16; h += LANES) {
+                FloatVector s = VectorDequantize.widen(ByteVector.fromArray(B, unpacked, h));
+                s.mul(d).intoArray(v, k * STRIDE + h);
+                s.mul(dmin).intoArray(v, k * STRIDE + MINS - 8 + h);
+            }
+        }
+    }
+
+    /** Unpacks the 16 signed 8-bit scales of {@code blocks} Q6_K blocks from {@code q[p ..]}, times each block's d. */
+    void unpackK6(byte[] q, int p, int blocks) {
+        float[] v = room(blocks);
+        for (int k = 0; k < blocks; k++, p += Q6_K_BYTES) {
+            float d = VectorDequantize.f16(q, p + 208);
+            for (int h = 0; h < 16; h += LANES) {
+                VectorDequantize.widen(ByteVector.fromArray(B, q, p + 192 + h)).mul(d).intoArray(v, k * STRIDE + h);
+            }
+        }
+    }
+
+    private float[] room(int blocks) {
+        if (values.length < blocks * STRIDE) {
+            values = new float[blocks * STRIDE];
+        }
+        return values;
+    }
+
+    /** Scale {@code j} of unpacked block {@code block}, times d: of 8 for Q4_K/Q5_K, of 16 for Q6_K. */
+    float scale(int block, int j) {
+        return values[block * STRIDE + j];
+    }
+
+    /** Min {@code j} (of 8) of unpacked Q4_K/Q5_K block {@code block}, times dmin. */
+    float min(int block, int j) {
+        return values[block * STRIDE + MINS + j];
+    }
+}
