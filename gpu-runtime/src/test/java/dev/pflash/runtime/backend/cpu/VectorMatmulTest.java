@@ -178,8 +178,21 @@ class VectorMatmulTest {
         return got;
     }
 
+    /**
+     * Weights whose groups of 16 differ in scale (1/64 to 1) and in offset, so that the sub-block
+     * scales and mins of the K-quants take small and large 6-bit values alike: with weights of one
+     * scale all of them came out near 63, and a wrong bit in their unpacking went unseen.
+     */
     static TensorData randomTensor(GgmlType type, int cols, int rows, long seed) {
         float[] w = randomFloats(cols * rows, seed);
+        SplittableRandom random = new SplittableRandom(seed + 1);
+        for (int g = 0; g < w.length; g += 16) {
+            float scale = (float) Math.pow(64, -random.nextDouble());
+            float offset = (float) (random.nextDouble() * scale);
+            for (int i = g; i < Math.min(w.length, g + 16); i++) {
+                w[i] = w[i] * scale + offset;
+            }
+        }
         return TensorData.of("w", type, new long[] {cols, rows}, Quantize.quantize(type, w));
     }
 
