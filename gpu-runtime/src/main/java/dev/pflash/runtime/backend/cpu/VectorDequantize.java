@@ -201,11 +201,12 @@ final class VectorDequantize {
     /**
      * {@code blocks} Q6_K blocks from byte {@code p}, their scales unpacked in {@code ks} from block
      * {@code block} on. Block layout ql:u8[128], qh:u8[64], scales:int8[16], d:f16; 16 sub-blocks
-     * of 16, y = d*s*(q6 - 32). The bytes are widened to int lanes first and their bits put together there: x86 has no byte shift, and Java 17's C2
-     * does not compile the reinterpretation of a 64-bit int vector as bytes (it runs the
-     * allocating Java fallback instead). No helper of ours takes or returns a vector in here:
-     * the JDK's vector methods are always inlined, ours only within C2's inlining budget, which
-     * a loop this size exhausts, and a vector passed to a call that is not inlined is allocated.
+     * of 16, y = d*s*(q6 - 32). The bytes are widened to int lanes first and their bits put
+     * together there: x86 has no byte shift, and Java 17's C2 does not compile the reinterpretation
+     * of a 64-bit int vector as bytes (it runs the allocating Java fallback instead). No helper of
+     * ours takes or returns a vector in here: the JDK's vector methods are always inlined, ours only
+     * within C2's inlining budget, which a loop this size exhausts, and a vector passed to a call
+     * that is not inlined is allocated.
      */
     static void q6_k(byte[] q, int p, int blocks, float[] y, int yo, KQuantScales ks, int block) {
         for (int k = 0; k < blocks; k++, p += 210, yo += 256, block++) {
