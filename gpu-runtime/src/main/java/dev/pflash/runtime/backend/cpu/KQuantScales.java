@@ -1,5 +1,6 @@
 package dev.pflash.runtime.backend.cpu;
 
+import dev.pflash.runtime.gguf.GgmlType;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -30,21 +31,29 @@ final class KQuantScales {
     /** Floats per block: scales times d from 0, mins times dmin from {@link #MINS}; other lanes unused. */
     private static final int STRIDE = 32;
     private static final int MINS = 24;
-    private static final int Q6_K_BYTES = 210;
+    private static final int BLOCK = 256;
 
     /** Per block, the 6-bit scales (bytes 0-7) and mins (8-15) of a Q4_K/Q5_K block. */
     private byte[] unpacked = new byte[0];
-    /** Per block, d and dmin. */
-    private float[] factors = new float[0];
     private float[] values = new float[0];
 
+    /** Unpacks the scales of {@code blocks} blocks of {@code type} (Q4_K, Q5_K or Q6_K) from {@code q[p ..]}. */
+    void unpack(GgmlType type, byte[] q, int p, int blocks) {
+        int blockBytes = Math.toIntExact(type.byteSize(BLOCK));
+        if (type == GgmlType.Q6_K) {
+            unpackK6(q, p, blockBytes, blocks);
+        } else {
+            unpackK4(q, p, blockBytes, blocks);
+        }
+    }
+
     /**
-     * Unpacks the 6-bit scales and mins of {@code blocks} Q4_K or Q5_K blocks of {@code blockBytes}
-     * from {@code q[p ..]} (get_scale_min_k4 of all eight sub-blocks at once, on 32-bit words),
-     * times each block's d and dmin. Two passes: a vector load right after the four scalar stores it
-     * reads cannot take their data from the store buffer, and stalled (12% of a Q4_K_M decode).
+     * The 6-bit scales and mins of Q4_K or Q5_K blocks (get_scale_min_k4 of all eight sub-blocks at
+     * once, on 32-bit words), times each block's d and dmin. Two passes: a vector load right after
+     * the four scalar stores it reads cannot take their data from the store buffer, and stalled (12%
+     * of a Q4_K_M decode).
      */
-    void unpackK4(byte[] q, int p, int blockBytes, int blocks) {
+    private void unpackK4(byte[] q, int p, int blockBytes, int blocks) {
         float[] v = room(blocks);
         for (int k = 0, at = p; k < blocks; k++, at += blockBytes) {
             int w0 = (int) INT_LE.get(q, at + 4);
@@ -54,12 +63,10 @@ final class KQuantScales {
             INT_LE.set(unpacked, 16 * k + 4, (w2 & LOW_FOUR) | (((w0 >>> 6) & LOW_TWO) << 4));
             INT_LE.set(unpacked, 16 * k + 8, w1 & LOW_SIX);
             INT_LE.set(unpacked, 16 * k + 12, ((w2 >>> 4) & LOW_FOUR) | (((w1 >>> 6) & LOW_TWO) << 4));
-            factors[2 * k] = VectorDequantize.f16(q, at);
-            factors[2 * k + 1] = VectorDequantize.f16(q, at + 2);
         }
-        for (int k = 0; k < blocks; k++) {
-            float d = factors[2 * k];
-            float dmin = factors[2 * k + 1];
+        for (int k = 0, at = p; k < blocks; k++, at += blockBytes) {
+            float d = VectorDequantize.f16(q, at);
+            float dmin = VectorDequantize.f16(q, at + 2);
             for (int h = 0; h < 16; h += LANES) {
                 FloatVector s = VectorDequantize.widen(ByteVector.fromArray(B, unpacked, 16 * k + h));
                 s.mul(d).intoArray(v, k * STRIDE + h);
@@ -68,10 +75,10 @@ final class KQuantScales {
         }
     }
 
-    /** Unpacks the 16 signed 8-bit scales of {@code blocks} Q6_K blocks from {@code q[p ..]}, times each block's d. */
-    void unpackK6(byte[] q, int p, int blocks) {
+    /** The 16 signed 8-bit scales of Q6_K blocks, times each block's d. */
+    private void unpackK6(byte[] q, int p, int blockBytes, int blocks) {
         float[] v = room(blocks);
-        for (int k = 0; k < blocks; k++, p += Q6_K_BYTES) {
+        for (int k = 0; k < blocks; k++, p += blockBytes) {
             float d = VectorDequantize.f16(q, p + 208);
             for (int h = 0; h < 16; h += LANES) {
                 VectorDequantize.widen(ByteVector.fromArray(B, q, p + 192 + h)).mul(d).intoArray(v, k * STRIDE + h);
@@ -83,7 +90,6 @@ final class KQuantScales {
         if (values.length < blocks * STRIDE) {
             values = new float[blocks * STRIDE];
             unpacked = new byte[blocks * 16];
-            factors = new float[blocks * 2];
         }
         return values;
     }

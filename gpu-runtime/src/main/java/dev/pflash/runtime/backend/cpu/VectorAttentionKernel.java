@@ -313,6 +313,17 @@ final class VectorAttentionKernel implements AttentionKernel {
         return s;
     }
 
+    /**
+     * The scores of four keys {@code stride} apart from {@code kb} for the query at {@code qo}, from
+     * their accumulators stored one after another from {@code lanes[spill]}, into {@code scores[at ..]}.
+     */
+    private static void finishFour(float[] scores, int at, int spill, float[] q, int qo, float[] k, int kb,
+            int stride, int upper, int dim) {
+        for (int j = 0; j < KEY_BATCH; j++) {
+            scores[at + j] = finishScore(scores, spill + j * F.length(), q, qo, k, kb + j * stride, upper, dim);
+        }
+    }
+
     /** One key's score; the same operations as each lane of {@link #dot4}. */
     private static float dot(float[] q, int qo, float[] k, int kb, int dim, int upper) {
         FloatVector a = FloatVector.zero(F);
@@ -374,15 +385,8 @@ final class VectorAttentionKernel implements AttentionKernel {
         c1.intoArray(scores, spill + 5 * w);
         c2.intoArray(scores, spill + 6 * w);
         c3.intoArray(scores, spill + 7 * w);
-        scores[at] = finishScore(scores, spill, q, qo, k, kb, upper, dim);
-        scores[at + 1] = finishScore(scores, spill + w, q, qo, k, b1, upper, dim);
-        scores[at + 2] = finishScore(scores, spill + 2 * w, q, qo, k, b2, upper, dim);
-        scores[at + 3] = finishScore(scores, spill + 3 * w, q, qo, k, b3, upper, dim);
-        int bt = at + scoreStride;
-        scores[bt] = finishScore(scores, spill + 4 * w, q, qo2, k, kb, upper, dim);
-        scores[bt + 1] = finishScore(scores, spill + 5 * w, q, qo2, k, b1, upper, dim);
-        scores[bt + 2] = finishScore(scores, spill + 6 * w, q, qo2, k, b2, upper, dim);
-        scores[bt + 3] = finishScore(scores, spill + 7 * w, q, qo2, k, b3, upper, dim);
+        finishFour(scores, at, spill, q, qo, k, kb, stride, upper, dim);
+        finishFour(scores, at + scoreStride, spill + 4 * w, q, qo2, k, kb, stride, upper, dim);
     }
 
     /**
@@ -410,10 +414,7 @@ final class VectorAttentionKernel implements AttentionKernel {
         a1.intoArray(scores, spill + w);
         a2.intoArray(scores, spill + 2 * w);
         a3.intoArray(scores, spill + 3 * w);
-        scores[at] = finishScore(scores, spill, q, qo, k, kb, upper, dim);
-        scores[at + 1] = finishScore(scores, spill + w, q, qo, k, b1, upper, dim);
-        scores[at + 2] = finishScore(scores, spill + 2 * w, q, qo, k, b2, upper, dim);
-        scores[at + 3] = finishScore(scores, spill + 3 * w, q, qo, k, b3, upper, dim);
+        finishFour(scores, at, spill, q, qo, k, kb, stride, upper, dim);
     }
 
     /** Exact binary16 to float ({@link VectorHalfFloats}), the elements past the last whole vector through {@link HalfFloats}. */

@@ -54,21 +54,12 @@ final class VectorDequantize {
     }
 
     /** {@code blocks} blocks of a K-quant {@code type} from {@code q[0 ..]} into {@code y[yo ..]}. */
-    static void kQuant(GgmlType type, byte[] q, int blocks, float[] y, int yo, KQuantScales ks) {
+    private static void kQuant(GgmlType type, byte[] q, int blocks, float[] y, int yo, KQuantScales ks) {
+        ks.unpack(type, q, 0, blocks);
         switch (type) {
-            case Q4_K -> {
-                ks.unpackK4(q, 0, 144, blocks);
-                q4_k(q, 0, blocks, y, yo, ks, 0);
-            }
-            case Q5_K -> {
-                ks.unpackK4(q, 0, 176, blocks);
-                q5_k(q, 0, blocks, y, yo, ks, 0);
-            }
-            case Q6_K -> {
-                ks.unpackK6(q, 0, blocks);
-                q6_k(q, 0, blocks, y, yo, ks, 0);
-            }
-            default -> throw new IllegalArgumentException("not a K-quant: " + type);
+            case Q4_K -> q4_k(q, 0, blocks, y, yo, ks, 0);
+            case Q5_K -> q5_k(q, 0, blocks, y, yo, ks, 0);
+            default -> q6_k(q, 0, blocks, y, yo, ks, 0);
         }
     }
 

@@ -37,6 +37,7 @@ final class VectorKQuantMatVec {
             CpuScratch s = scratch.get();
             byte[] q = s.bytes(4 * rowBytes);
             float[] block = s.vector(Slot.WEIGHT_BLOCK, 4 * BLOCK + 4);
+            KQuantScales ks = s.kQuantScales();
             for (int o = from; o < to; o += 4) {
                 int n = Math.min(4, to - o);
                 // A last group of fewer than 4 rows repeats its last row; only its n outputs are kept.
@@ -44,12 +45,7 @@ final class VectorKQuantMatVec {
                     int row = o + Math.min(r, n - 1);
                     w.buffer(row).get(w.offset(row), q, r * rowBytes, rowBytes);
                 }
-                KQuantScales ks = s.kQuantScales();
-                if (type == GgmlType.Q6_K) {
-                    ks.unpackK6(q, 0, 4 * blocks);
-                } else {
-                    ks.unpackK4(q, 0, blockBytes, 4 * blocks);
-                }
+                ks.unpack(type, q, 0, 4 * blocks);
                 fourRows(q, type, rowBytes, blockBytes, blocks, block, x, xOff, ks);
                 System.arraycopy(block, 4 * BLOCK, y, yOff + o, n);
             }
