@@ -196,8 +196,8 @@ public final class Transformer implements AutoCloseable {
                 int[] chunkPositions = Arrays.copyOfRange(positions, from, to);
                 forwardChunk(cache, chunk, chunkPositions, a);
                 if (mode == LogitsMode.ALL) {
-                    for (int t = 0; t < to - from; t += LOGITS_ROWS) {
-                        int count = Math.min(LOGITS_ROWS, to - from - t);
+                    for (int t = 0, count; t < to - from; t += count) {
+                        count = logitsGroup(to - from - t);
                         logits(a, t, count, logits, (from + t) * vocab);
                     }
                 } else if (mode == LogitsMode.LAST && to == n) {
@@ -308,14 +308,25 @@ public final class Transformer implements AutoCloseable {
             int vocab = config.vocabSize();
             for (int i = 0; i < pieces.size(); i++) {
                 Piece p = pieces.get(i);
-                for (int t = 0; t < p.count(); t += LOGITS_ROWS) {
-                    int count = Math.min(LOGITS_ROWS, p.count() - t);
+                for (int t = 0, count; t < p.count(); t += count) {
+                    count = logitsGroup(p.count() - t);
                     logits(a, segments.get(i).offset() + t, count, logits.get(p.sequence()), (p.from() + t) * vocab);
                 }
             }
         } else if (mode == LogitsMode.LAST) {
             lastLogits(pieces, segments, tokens, logits, a);
         }
+    }
+
+    /**
+     * The next group of at most {@link #LOGITS_ROWS} of {@code remaining} rows for the LM head: groups
+     * of nearly equal size, so that rows that come many at once (a prefill chunk) go through the
+     * LM head many at once, with no small remainder: the CPU's matmul sums calls of few and of
+     * many tokens in different orders ({@code CpuBackend.PANEL_TOKENS}).
+     */
+    static int logitsGroup(int remaining) {
+        int groups = (remaining + LOGITS_ROWS - 1) / LOGITS_ROWS;
+        return (remaining + groups - 1) / groups;
     }
 
     /**

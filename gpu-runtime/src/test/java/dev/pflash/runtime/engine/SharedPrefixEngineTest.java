@@ -147,12 +147,14 @@ class SharedPrefixEngineTest {
                 }
             }
             expected[i] = sum;
-            assertThat(c.labels().get(i).logLikelihood()).as(LABELS.get(i)).isEqualTo(sum);
+            // The engine runs the label's tokens after the cached prompt, the reference each whole context in one
+            // chunk: matmul calls on either side of CpuBackend.PANEL_TOKENS, so equal within float rounding.
+            assertThat(c.labels().get(i).logLikelihood()).as(LABELS.get(i)).isCloseTo(sum, within(1e-4));
         }
         assertThat(c.labels().stream().mapToDouble(LabelScore::probability).sum()).isCloseTo(1.0, within(1e-12));
         double norm = Arrays.stream(expected).map(Math::exp).sum();
         for (int i = 0; i < LABELS.size(); i++) {
-            assertThat(c.labels().get(i).probability()).isCloseTo(Math.exp(expected[i]) / norm, within(1e-12));
+            assertThat(c.labels().get(i).probability()).isCloseTo(Math.exp(expected[i]) / norm, within(1e-4));
         }
         int best = 0;
         for (int i = 1; i < expected.length; i++) {

@@ -2,10 +2,12 @@ package dev.pflash.runtime.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.offset;
 
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.GgmlType;
+import dev.pflash.runtime.sampling.Sampler;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,7 +20,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * {@link Transformer#forwardPacked}: several sequences in shared chunks give each sequence exactly
  * what a forward pass of that sequence alone gives (the CPU backend computes each row the same
- * way whatever else is in its chunk), and each sequence's KV lands in its own cache.
+ * way whatever else is in its chunk, as long as the chunks are on the same side of
+ * {@link CpuBackend#PANEL_TOKENS}; across it within float rounding), and each sequence's KV lands
+ * in its own cache.
  */
 class PackedForwardTest {
     private static CpuBackend backend;
@@ -43,7 +47,7 @@ class PackedForwardTest {
         int[][] after = {model.randomTokens(37, 3), model.randomTokens(1, 4), model.randomTokens(50, 5)};
         // Chunks of 16 rows: sequences split across chunks and chunks holding pieces of several sequences.
         try (Transformer packedModel = Transformer.load(model.file, backend, 16);
-                Transformer t = Transformer.load(model.file, backend)) {
+                Transformer t = Transformer.load(model.file, backend, 16)) {
             List<KvCache> caches = new ArrayList<>();
             List<int[]> positions = new ArrayList<>();
             for (int[] b : before) {
@@ -78,16 +82,46 @@ class PackedForwardTest {
         }
     }
 
+    /** A decode step of fewer sequences than {@link CpuBackend#PANEL_TOKENS}: each gets its own step's bits. */
     @Test
     void lastLogitsOfABatchOfSingleTokensEqualSeparateDecodeSteps() {
+        DecodeSteps steps = decodeSteps(CpuBackend.PANEL_TOKENS - 1);
+        for (int s = 0; s < steps.packed.size(); s++) {
+            assertThat(steps.packed.get(s)).as("sequence " + s).containsExactly(steps.separate.get(s));
+        }
+    }
+
+    /**
+     * A decode step of more sequences than the LM head takes at once, so the adjacent last rows go in
+     * two groups; with that many tokens the matmuls run on panels, so the logits of each sequence
+     * agree with its own step within float rounding and pick the same token.
+     */
+    @Test
+    void aBatchOfManySingleTokensGetsEachSequenceItsOwnLogitsWithinRounding() {
+        DecodeSteps steps = decodeSteps(70);
+        for (int s = 0; s < steps.packed.size(); s++) {
+            float[] packed = steps.packed.get(s);
+            float[] separate = steps.separate.get(s);
+            assertThat(packed).as("sequence " + s).hasSameSizeAs(separate);
+            for (int i = 0; i < packed.length; i++) {
+                assertThat(packed[i]).as("sequence %d logit %d", s, i).isCloseTo(separate[i], offset(1e-4f));
+            }
+            assertThat(Sampler.argmax(packed)).as("sequence " + s).isEqualTo(Sampler.argmax(separate));
+        }
+    }
+
+    private record DecodeSteps(List<float[]> packed, List<float[]> separate) {
+    }
+
+    /** One packed decode step of {@code sequences} short prompts, and the same steps run one by one. */
+    private static DecodeSteps decodeSteps(int sequences) {
         TinyModel model = TinyModel.of(TinyModel.LLAMA, 32);
         try (Transformer t = Transformer.load(model.file, backend)) {
             List<KvCache> packed = new ArrayList<>();
             List<KvCache> separate = new ArrayList<>();
             List<int[]> next = new ArrayList<>();
             List<int[]> positions = new ArrayList<>();
-            // More sequences than the LM head takes at once, so the adjacent last rows go in two groups.
-            for (int s = 0; s < 70; s++) {
+            for (int s = 0; s < sequences; s++) {
                 int[] prompt = model.randomTokens(3 + s % 5, 100 + s);
                 KvCache a = t.newCache();
                 KvCache b = t.newCache();
@@ -101,13 +135,15 @@ class PackedForwardTest {
             List<float[]> last = t.forwardPacked(packed, next, positions, LogitsMode.LAST);
             List<float[]> none = t.forwardPacked(packed.subList(0, 2), next.subList(0, 2),
                     List.of(new int[] {positions.get(0)[0] + 1}, new int[] {positions.get(1)[0] + 1}), LogitsMode.NONE);
-
-            for (int s = 0; s < 70; s++) {
-                assertThat(last.get(s)).as("sequence " + s)
-                        .containsExactly(t.forward(separate.get(s), next.get(s), positions.get(s), LogitsMode.LAST));
+            List<float[]> alone = new ArrayList<>();
+            for (int s = 0; s < sequences; s++) {
+                alone.add(t.forward(separate.get(s), next.get(s), positions.get(s), LogitsMode.LAST));
             }
             assertThat(none).allSatisfy(l -> assertThat(l).isEmpty());
             assertThat(packed.get(0).length()).isEqualTo(separate.get(0).length() + 1);
+            packed.forEach(KvCache::close);
+            separate.forEach(KvCache::close);
+            return new DecodeSteps(last, alone);
         }
     }
 

@@ -20,6 +20,13 @@ import dev.pflash.runtime.gguf.TensorData;
 public final class CpuBackend implements Backend {
     /** Elementwise ops on fewer floats than this run on the calling thread alone. */
     private static final int PARALLEL_MIN_ELEMENTS = 1 << 15;
+    /**
+     * Matmul calls of at least this many tokens (prefill chunks) run on the vector kernels' token
+     * panels, whose sums associate differently from those of smaller calls (decode steps): a token
+     * gets the same bits in any call on the same side of this count, and values within float
+     * rounding across it. The scalar kernels give the same bits for every count.
+     */
+    public static final int PANEL_TOKENS = 32;
 
     private final CpuThreadPool pool;
     private final ThreadLocal<CpuScratch> scratch = ThreadLocal.withInitial(CpuScratch::new);

@@ -8,7 +8,7 @@ package dev.pflash.runtime.backend.cpu;
 final class CpuScratch {
     /** Names of the reusable slots. */
     enum Slot {
-        WEIGHT_ROW, WEIGHT_ROWS, WEIGHT_BLOCK, ACCUMULATORS, TRANSPOSED_INPUT,
+        WEIGHT_ROW, WEIGHT_ROWS, WEIGHT_BLOCK, ACCUMULATORS, TRANSPOSED_INPUT, TOKEN_PANELS, PANEL_OUTPUT,
         ROPE_COS, ROPE_SIN
     }
 

@@ -64,15 +64,33 @@ class CpuMatmulTest {
         }
     }
 
+    /**
+     * Calls of fewer than {@link VectorMatmul#PANEL_TOKENS} tokens (decode steps) and calls of that
+     * many or more (prefill) each give a token the same bits whatever else shares the call; the two
+     * kinds add a row's products in different orders, so across them only the values agree.
+     */
     @ParameterizedTest(name = "{0} with rows of {1}")
     @CsvSource({"Q4_K, 256", "Q8_0, 96", "F32, 37", "F32, 44", "F16, 12", "F32, 3"})
     void aTokenGetsTheSameBitsWhateverTheNumberOfTokensBesideIt(GgmlType type, int cols) {
+        int panel = VectorMatmul.PANEL_TOKENS;
+        int many = 2 * panel + 7;
         TensorData tensor = randomTensor(type, cols, ROWS, 25);
-        float[] x = randomFloats(40 * cols, 26);
-        float[] all = multiply(tensor, x, 40);
-        for (int t : new int[] {0, 5, 39}) {
+        float[] x = randomFloats(many * cols, 26);
+        float[] all = multiply(tensor, x, many);
+        float[] few = multiply(tensor, x, panel - 1);
+        for (int t : new int[] {0, 5, panel - 2}) {
             float[] one = multiply(tensor, Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1);
-            assertThat(one).containsExactly(Arrays.copyOfRange(all, t * ROWS, (t + 1) * ROWS));
+            assertThat(one).as("token %d alone and among %d", t, panel - 1)
+                    .containsExactly(Arrays.copyOfRange(few, t * ROWS, (t + 1) * ROWS));
+            assertMatchesReference(tensor.toFloatArray(), cols, Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1,
+                    Arrays.copyOfRange(all, t * ROWS, (t + 1) * ROWS));
+        }
+        int from = panel + 3;
+        float[] slice = multiply(tensor, Arrays.copyOfRange(x, from * cols, many * cols), many - from);
+        for (int t = from; t < many; t++) {
+            assertThat(Arrays.copyOfRange(slice, (t - from) * ROWS, (t - from + 1) * ROWS))
+                    .as("token %d among %d and among %d", t, many, many - from)
+                    .containsExactly(Arrays.copyOfRange(all, t * ROWS, (t + 1) * ROWS));
         }
     }
 

@@ -87,18 +87,41 @@ class VectorMatmulTest {
 
     @Test
     void aTokenGetsTheSameBitsAloneOrAmongOthersForEveryType() {
+        int few = VectorMatmul.PANEL_TOKENS - 1;
         for (GgmlType type : GgmlType.values()) {
-            int cols = type.blockSize() > 32 ? 512 : type.blockSize() == 32 ? 96 : 37;
+            int cols = testRowLength(type);
             int rows = 41;
             TensorData tensor = randomTensor(type, cols, rows, 5);
-            float[] x = randomFloats(19 * cols, 6);
-            float[] all = multiply(vector, tensor, x, 19);
-            for (int t = 0; t < 19; t++) {
+            float[] x = randomFloats(few * cols, 6);
+            float[] all = multiply(vector, tensor, x, few);
+            for (int t = 0; t < few; t++) {
                 float[] one = multiply(vector, tensor, Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1);
                 assertThat(one).as("%s token %d", type, t)
                         .containsExactly(Arrays.copyOfRange(all, t * rows, (t + 1) * rows));
             }
         }
+    }
+
+    /** Among panels of tokens a token's lane is its own: the same bits in any panel, at any place in it. */
+    @Test
+    void aTokenGetsTheSameBitsInAnyPanelForEveryType() {
+        int panel = VectorMatmul.PANEL_TOKENS;
+        int many = 2 * panel + 5;
+        int from = 3;
+        for (GgmlType type : GgmlType.values()) {
+            int cols = testRowLength(type);
+            int rows = 41;
+            TensorData tensor = randomTensor(type, cols, rows, 8);
+            float[] x = randomFloats(many * cols, 9);
+            float[] all = multiply(vector, tensor, x, many);
+            float[] slice = multiply(vector, tensor, Arrays.copyOfRange(x, from * cols, (from + panel) * cols), panel);
+            assertThat(slice).as("%s tokens %d..%d", type, from, from + panel)
+                    .containsExactly(Arrays.copyOfRange(all, from * rows, (from + panel) * rows));
+        }
+    }
+
+    private static int testRowLength(GgmlType type) {
+        return type.blockSize() > 32 ? 512 : type.blockSize() == 32 ? 96 : 37;
     }
 
     @ParameterizedTest(name = "{0}")
