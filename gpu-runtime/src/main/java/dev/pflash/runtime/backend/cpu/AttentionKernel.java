@@ -25,6 +25,9 @@ interface AttentionKernel {
     /** {@code dst[dstOffset + i] = } the float value of the f16 {@code src[srcOffset + i]}, exactly. */
     void halfToFloat(short[] src, int srcOffset, float[] dst, int dstOffset, int n);
 
+    /** {@code dst[dstOffset + i] = } {@link HalfFloats#fromFloat} of {@code src[srcOffset + i]}: bit for bit. */
+    void floatToHalf(float[] src, int srcOffset, short[] dst, int dstOffset, int n);
+
     /** Scratch floats per row for the scores of {@code n} keys: padded up to a whole vector of up to 64 floats. */
     static int scoreStride(int n) {
         return n + 64;

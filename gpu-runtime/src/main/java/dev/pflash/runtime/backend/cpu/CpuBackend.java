@@ -129,7 +129,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void write(float[] src, int srcOffset, DeviceBuffer dst) {
         if (dst instanceof CpuHalfBuffer h) {
-            HalfFloats.encode(src, srcOffset, h.data, h.offset, h.size());
+            attentionKernel.floatToHalf(src, srcOffset, h.data, h.offset, h.size());
             return;
         }
         CpuBuffer d = cpu(dst);
@@ -148,7 +148,7 @@ public final class CpuBackend implements Backend {
             read(s, cpu(dst).data, cpu(dst).offset);
         } else if (dst instanceof CpuHalfBuffer d) {
             CpuBuffer s = cpu(src);
-            HalfFloats.encode(s.data, s.offset, d.data, d.offset, s.size());
+            attentionKernel.floatToHalf(s.data, s.offset, d.data, d.offset, s.size());
         } else {
             CpuBuffer s = cpu(src);
             CpuBuffer d = cpu(dst);

@@ -49,6 +49,11 @@ final class ScalarAttentionKernel implements AttentionKernel {
     }
 
     @Override
+    public void floatToHalf(float[] src, int srcOffset, short[] dst, int dstOffset, int n) {
+        HalfFloats.encode(src, srcOffset, dst, dstOffset, n);
+    }
+
+    @Override
     public String toString() {
         return "scalar attention";
     }

@@ -430,6 +430,18 @@ final class VectorAttentionKernel implements AttentionKernel {
         HalfFloats.decode(src, srcOffset + i, dst, dstOffset + i, n - i);
     }
 
+    /** {@link VectorHalfFloats#fromFloat}, the elements past the last whole vector through {@link HalfFloats}. */
+    @Override
+    public void floatToHalf(float[] src, int srcOffset, short[] dst, int dstOffset, int n) {
+        int i = 0;
+        int upper = S.loopBound(n);
+        for (; i < upper; i += S.length()) {
+            VectorHalfFloats.fromFloat(FloatVector.fromArray(F, src, srcOffset + i))
+                    .convertShape(VectorOperators.I2S, S, 0).reinterpretAsShorts().intoArray(dst, dstOffset + i);
+        }
+        HalfFloats.encode(src, srcOffset + i, dst, dstOffset + i, n - i);
+    }
+
     @Override
     public String toString() {
         return "vector attention (" + F.length() + " float lanes)";

@@ -6,6 +6,8 @@ import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.BlockMask;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.ElementType;
+import dev.pflash.runtime.gguf.Float16;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -149,6 +151,60 @@ class CpuAttentionTest {
             assertThat(Float.floatToRawIntBits(vector[i])).as("f16 bits %04x", i)
                     .isEqualTo(Float.floatToRawIntBits(scalar[i]));
         }
+    }
+
+    /**
+     * The vector float to f16 against the scalar one, bit for bit: every f16 value, every midpoint
+     * between neighbours (ties) and the floats one step either side of it, values past the f16
+     * range, tiny values, NaNs with payloads, and random bit patterns.
+     */
+    @Test
+    void vectorFloatToHalfEqualsTheScalarBitForBit() {
+        List<Float> values = new ArrayList<>();
+        for (int h = 0; h < 1 << 16; h++) {
+            float f = Float16.toFloat((short) h);
+            values.add(f);
+            float next = Float16.toFloat((short) (h + 1));
+            if ((h & 0x7FFF) < 0x7BFF) {
+                float mid = (f + next) / 2;
+                values.add(mid);
+                values.add(Math.nextUp(mid));
+                values.add(Math.nextDown(mid));
+            }
+        }
+        for (float f : new float[] {65504f, 65519.99f, 65520f, 1e6f, Float.MAX_VALUE, Float.POSITIVE_INFINITY,
+                0x1p-24f, 0x1p-25f, Math.nextUp(0x1p-25f), 0x1p-26f, Float.MIN_VALUE, 0x1p-14f,
+                Math.nextDown(0x1p-14f)}) {
+            values.add(f);
+            values.add(-f);
+        }
+        SplittableRandom random = new SplittableRandom(41);
+        for (int i = 0; i < 1 << 20; i++) {
+            values.add(Float.intBitsToFloat(random.nextInt()));
+        }
+        float[] in = new float[values.size() + 6];
+        for (int i = 0; i < values.size(); i++) {
+            in[i] = values.get(i);
+        }
+        int[] nans = {0x7FC00000, 0x7F800001, 0xFFC01234, 0x7FFFFFFF, 0xFF800400, 0x7FA00000};
+        for (int i = 0; i < nans.length; i++) {
+            in[values.size() + i] = Float.intBitsToFloat(nans[i]);
+        }
+        short[] scalar = new short[in.length];
+        short[] vector = new short[in.length];
+        SCALAR.floatToHalf(in, 0, scalar, 0, in.length);
+        // An odd start and length: the scalar tail after the last whole vector.
+        VECTOR.floatToHalf(in, 0, vector, 0, 3);
+        VECTOR.floatToHalf(in, 3, vector, 3, in.length - 3);
+        for (int i = 0; i < in.length; i++) {
+            if (vector[i] != scalar[i]) {
+                throw new AssertionError("float bits " + Integer.toHexString(Float.floatToRawIntBits(in[i]))
+                        + ": vector f16 " + Integer.toHexString(vector[i] & 0xFFFF) + ", scalar "
+                        + Integer.toHexString(scalar[i] & 0xFFFF));
+            }
+        }
+        assertThat(scalar[0]).isEqualTo((short) 0);
+        assertThat(HalfFloats.fromFloat(1e6f)).isEqualTo((short) 0x7BFF);
     }
 
     /** The vector kernel's exp against Math.exp over the range softmax uses, within 3e-7 relative. */
