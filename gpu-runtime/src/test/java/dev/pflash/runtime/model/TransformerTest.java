@@ -115,13 +115,16 @@ class TransformerTest {
         }
     }
 
-    /** Logits within 1e-5 of the largest |logit| of each other, and the same greedy token. */
+    /**
+     * Logits within 5e-4 of the largest |logit| of each other (as in {@link ChunkKindParityTest}), and
+     * the same greedy token.
+     */
     private static void assertSameWithinRounding(float[] actual, float[] expected, String where) {
         double largest = 0;
         for (float e : expected) {
             largest = Math.max(largest, Math.abs(e));
         }
-        assertMaxAbsDifference(actual, expected, 1e-5 * largest);
+        assertMaxAbsDifference(actual, expected, 5e-4 * largest);
         assertThat(Sampler.argmax(actual)).as(where).isEqualTo(Sampler.argmax(expected));
     }
 
