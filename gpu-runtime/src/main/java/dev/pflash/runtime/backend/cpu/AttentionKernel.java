@@ -17,9 +17,10 @@ interface AttentionKernel {
      * {@code q[r * dim ..]}, it sees keys up to index {@code last[r]} and skips the step if it sees
      * none of them. Key {@code j0 + jj} is {@code k[kBase + jj * stride ..]}, its value
      * {@code v[vBase + jj * stride ..]}; {@code scores} is scratch of at least
-     * {@link #scratchFloats scratchFloats(rows, n)} floats.
+     * {@link #scratchFloats scratchFloats(rows, n)} floats. {@code qt} is null or the same queries
+     * transposed by {@link #transposeQueries}, for a kernel that scores many rows at once.
      */
-    void step(float[] q, int[] last, int rows, int dim, SoftmaxState state, float[] scores,
+    void step(float[] q, float[] qt, int[] last, int rows, int dim, SoftmaxState state, float[] scores,
             float[] k, int kBase, float[] v, int vBase, int stride, int j0, int n);
 
     /** {@code dst[dstOffset + i] = } the float value of the f16 {@code src[srcOffset + i]}, exactly. */
@@ -27,6 +28,31 @@ interface AttentionKernel {
 
     /** {@code dst[dstOffset + i] = } {@link HalfFloats#fromFloat} of {@code src[srcOffset + i]}: bit for bit. */
     void floatToHalf(float[] src, int srcOffset, short[] dst, int dstOffset, int n);
+
+    /** Query rows of a transposed panel: every row count is padded up to a multiple of this. */
+    int QUERY_PANEL = 32;
+
+    /** Floats that {@link #transposeQueries} writes for {@code rows} rows of {@code dim}. */
+    static int transposedFloats(int rows, int dim) {
+        return (rows + QUERY_PANEL - 1) / QUERY_PANEL * QUERY_PANEL * dim;
+    }
+
+    /**
+     * Element {@code d} of query row {@code r} of {@code q} to {@code qt[d * padded + r]}, with
+     * {@code padded} the row count rounded up to {@link #QUERY_PANEL} and zeros in the padding rows.
+     */
+    static void transposeQueries(float[] q, int rows, int dim, float[] qt) {
+        int padded = transposedFloats(rows, dim) / Math.max(1, dim);
+        for (int d = 0; d < dim; d++) {
+            int at = d * padded;
+            for (int r = 0; r < rows; r++) {
+                qt[at + r] = q[r * dim + d];
+            }
+            for (int r = rows; r < padded; r++) {
+                qt[at + r] = 0f;
+            }
+        }
+    }
 
     /** Scratch floats per row for the scores of {@code n} keys: padded up to a whole vector of up to 64 floats. */
     static int scoreStride(int n) {

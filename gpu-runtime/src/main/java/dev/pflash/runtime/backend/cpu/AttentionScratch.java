@@ -11,6 +11,7 @@ final class AttentionScratch {
     final SoftmaxState total = new SoftmaxState();
     final SoftmaxState segment = new SoftmaxState();
     private float[] queries = new float[0];
+    private float[] transposedQueries = new float[0];
     private int[] last = new int[0];
     private float[] scores = new float[0];
     private float[] keyRows = new float[0];
@@ -22,6 +23,13 @@ final class AttentionScratch {
             queries = new float[n];
         }
         return queries;
+    }
+
+    float[] transposedQueries(int n) {
+        if (transposedQueries.length < n) {
+            transposedQueries = new float[n];
+        }
+        return transposedQueries;
     }
 
     int[] last(int n) {

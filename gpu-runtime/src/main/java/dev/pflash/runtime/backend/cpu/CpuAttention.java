@@ -64,11 +64,14 @@ final class CpuAttention {
         float[] qs = s.queries(rows * dim);
         int[] last = s.last(rows);
         loadQueries(q, qOff, t0, nt, firstIndex, shape, g, qs, last);
+        float[] qt = s.transposedQueries(AttentionKernel.transposedFloats(rows, dim));
+        AttentionKernel.transposeQueries(qs, rows, dim, qt);
         int end = firstIndex + t0 + nt;
         s.total.reset(rows, dim);
         for (int s0 = 0; s0 < end; s0 += SEGMENT) {
             s.segment.reset(rows, dim);
-            segment(kernel, s, keys, values, qs, last, rows, dim, s.segment, g * dim, s0, Math.min(end, s0 + SEGMENT));
+            segment(kernel, s, keys, values, qs, qt, last, rows, dim, s.segment, g * dim, s0,
+                    Math.min(end, s0 + SEGMENT));
             s.total.merge(s.segment);
         }
         for (int r = 0; r < rows; r++) {
@@ -99,7 +102,8 @@ final class CpuAttention {
                 loadQueries(q, qOff, 0, tokens, firstIndex, shape, g, qs, last);
                 SoftmaxState state = states[task];
                 state.reset(rows, dim);
-                segment(kernel, s, keys, values, qs, last, rows, dim, state, g * dim, s0, Math.min(end, s0 + SEGMENT));
+                segment(kernel, s, keys, values, qs, null, last, rows, dim, state, g * dim, s0,
+                        Math.min(end, s0 + SEGMENT));
             }
         });
         for (int g = 0; g < kvHeads; g++) {
@@ -115,9 +119,9 @@ final class CpuAttention {
 
     /** Keys {@code from .. to - 1} (one segment) in steps of {@link #KEY_STEP} into {@code state}. */
     private static void segment(AttentionKernel kernel, AttentionScratch s, KvRows keys, KvRows values, float[] qs,
-            int[] last, int rows, int dim, SoftmaxState state, int head, int from, int to) {
+            float[] qt, int[] last, int rows, int dim, SoftmaxState state, int head, int from, int to) {
         for (int j0 = from; j0 < to; j0 += KEY_STEP) {
-            keys.step(kernel, s, values, qs, last, rows, dim, state, head, j0, Math.min(KEY_STEP, to - j0));
+            keys.step(kernel, s, values, qs, qt, last, rows, dim, state, head, j0, Math.min(KEY_STEP, to - j0));
         }
     }
 

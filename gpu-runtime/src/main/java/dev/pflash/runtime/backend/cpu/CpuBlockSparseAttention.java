@@ -51,6 +51,8 @@ final class CpuBlockSparseAttention {
             last[t] = firstQuery + t;
         }
 
+        float[] qt = s.transposedQueries(AttentionKernel.transposedFloats(nq, dim));
+        AttentionKernel.transposeQueries(qs, nq, dim, qt);
         s.total.reset(nq, dim);
         int segment = -1;
         for (int n : mask.keyBlocks(h, m)) {
@@ -64,7 +66,7 @@ final class CpuBlockSparseAttention {
                     s.segment.reset(nq, dim);
                 }
                 int step = Math.min(CpuAttention.KEY_STEP, keyEnd - j0);
-                keys.step(kernel, s, values, qs, last, nq, dim, s.segment, head, j0, step);
+                keys.step(kernel, s, values, qs, qt, last, nq, dim, s.segment, head, j0, step);
             }
         }
         if (segment >= 0) {

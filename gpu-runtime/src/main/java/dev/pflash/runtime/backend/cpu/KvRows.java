@@ -40,8 +40,8 @@ final class KvRows {
      * Runs {@code kernel.step} for keys {@code j0 .. j0 + n - 1} of the kv head whose dims start at
      * column {@code head}, with {@code values} the matching value storage.
      */
-    void step(AttentionKernel kernel, AttentionScratch s, KvRows values, float[] q, int[] last, int rows, int dim,
-            SoftmaxState state, int head, int j0, int n) {
+    void step(AttentionKernel kernel, AttentionScratch s, KvRows values, float[] q, float[] qt, int[] last, int rows,
+            int dim, SoftmaxState state, int head, int j0, int n) {
         float[] k;
         int kBase;
         float[] v;
@@ -61,7 +61,7 @@ final class KvRows {
             stride = dim;
         }
         float[] scores = s.scores(AttentionKernel.scratchFloats(rows, n));
-        kernel.step(q, last, rows, dim, state, scores, k, kBase, v, vBase, stride, j0, n);
+        kernel.step(q, qt, last, rows, dim, state, scores, k, kBase, v, vBase, stride, j0, n);
     }
 
     /** Rows {@code j0 .. j0 + n - 1} of the head at column {@code head}, packed {@code dim} apart in {@code into}. */

@@ -3,7 +3,7 @@ package dev.pflash.runtime.backend.cpu;
 /** The plain-Java {@link AttentionKernel}: the reference for the vector twin, and its fallback. */
 final class ScalarAttentionKernel implements AttentionKernel {
     @Override
-    public void step(float[] q, int[] last, int rows, int dim, SoftmaxState state, float[] scores,
+    public void step(float[] q, float[] qt, int[] last, int rows, int dim, SoftmaxState state, float[] scores,
             float[] k, int kBase, float[] v, int vBase, int stride, int j0, int n) {
         float[] out = state.out;
         for (int r = 0; r < rows; r++) {

@@ -114,7 +114,7 @@ class CpuAttentionTest {
             for (AttentionKernel kernel : List.of(SCALAR, VECTOR)) {
                 SoftmaxState state = new SoftmaxState();
                 state.reset(rows, dim);
-                kernel.step(q, last, rows, dim, state, new float[AttentionKernel.scratchFloats(rows, n)],
+                kernel.step(q, null, last, rows, dim, state, new float[AttentionKernel.scratchFloats(rows, n)],
                         k, 0, v, 0, dim, 0, n);
                 for (int r = 0; r < rows; r++) {
                     assertThat(state.out[r * dim + 1]).as("%s seed %d row %d", kernel, seed, r)
@@ -122,6 +122,47 @@ class CpuAttentionTest {
                 }
             }
         }
+    }
+
+    /**
+     * Scoring many rows at once from transposed queries gives each score the very bits of the
+     * lane-parallel dot product and its lane sum: the same softmax state either way, for dims with
+     * and without a tail, key runs with and without a partial batch, and rows that see some, all or
+     * none of the keys.
+     */
+    @ParameterizedTest(name = "{0} rows of {1} dims, {2} keys")
+    @CsvSource({"16, 128, 64", "33, 128, 61", "64, 64, 64", "40, 37, 30", "20, 7, 9", "70, 128, 64"})
+    void transposedQueriesScoreTheSameBitsAsTheLaneSums(int rows, int dim, int n) {
+        SplittableRandom random = new SplittableRandom(rows * 31L + dim);
+        float[] q = new float[rows * dim];
+        float[] k = new float[n * dim];
+        float[] v = new float[n * dim];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-3, 2)));
+        }
+        for (int i = 0; i < k.length; i++) {
+            k[i] = (float) random.nextGaussian();
+            v[i] = (float) random.nextGaussian();
+        }
+        int j0 = 100;
+        int[] last = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            last[r] = j0 - 2 + (r * 7) % (n + 5);
+        }
+        float[] qt = new float[AttentionKernel.transposedFloats(rows, dim)];
+        AttentionKernel.transposeQueries(q, rows, dim, qt);
+        SoftmaxState lanes = new SoftmaxState();
+        SoftmaxState transposed = new SoftmaxState();
+        lanes.reset(rows, dim);
+        transposed.reset(rows, dim);
+        VECTOR.step(q, null, last, rows, dim, lanes, new float[AttentionKernel.scratchFloats(rows, n)], k, 0, v, 0,
+                dim, j0, n);
+        VECTOR.step(q, qt, last, rows, dim, transposed, new float[AttentionKernel.scratchFloats(rows, n)], k, 0, v,
+                0, dim, j0, n);
+        assertThat(transposed.out).containsExactly(lanes.out);
+        assertThat(transposed.max).containsExactly(lanes.max);
+        assertThat(transposed.sum).containsExactly(lanes.sum);
+        assertThat(lanes.sum[1]).as("row 1 sees keys 100..105").isPositive();
     }
 
     /** f16 storage is only a way to hold the rounded values: the same bits as f32 storage of them. */
