@@ -6,9 +6,6 @@ import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.models.ModelSources;
-import dev.pflash.runtime.sampling.Sampler;
-import java.util.Arrays;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,7 +51,7 @@ class ChunkKindParityTest {
     void smallChunksGiveCloseLogitsAndTheSameGreedyTokens(String name, ModelFile file) {
         try (file; Transformer small = Transformer.load(file, backend, SMALL_CHUNK);
                 Transformer whole = Transformer.load(file, backend)) {
-            int[] prompt = randomTokens(PROMPT, whole.config().vocabSize());
+            int[] prompt = GreedyRuns.randomTokens(PROMPT, whole.config().vocabSize(), 43);
             float[] a = small.forward(small.newCache(), prompt, 0, LogitsMode.ALL);
             float[] b = whole.forward(whole.newCache(), prompt, 0, LogitsMode.ALL);
             double scale = 0;
@@ -68,25 +65,8 @@ class ChunkKindParityTest {
             if (backend.vectorKernels()) {
                 assertThat(diff).as("the two kinds add in different orders: logits move a little").isPositive();
             }
-            assertThat(greedy(small, prompt)).containsExactly(greedy(whole, prompt));
+            assertThat(GreedyRuns.greedy(small, small.newCache(), prompt, GENERATED))
+                    .containsExactly(GreedyRuns.greedy(whole, whole.newCache(), prompt, GENERATED));
         }
-    }
-
-    private static int[] greedy(Transformer t, int[] prompt) {
-        KvCache cache = t.newCache();
-        float[] logits = t.prefill(cache, prompt);
-        int[] out = new int[GENERATED];
-        for (int i = 0; i < GENERATED; i++) {
-            out[i] = Sampler.argmax(logits);
-            logits = t.forward(cache, new int[] {out[i]}, prompt.length + i, LogitsMode.LAST);
-        }
-        return out;
-    }
-
-    private static int[] randomTokens(int n, int vocab) {
-        SplittableRandom rnd = new SplittableRandom(43);
-        int[] t = new int[n];
-        Arrays.setAll(t, i -> rnd.nextInt(vocab));
-        return t;
     }
 }

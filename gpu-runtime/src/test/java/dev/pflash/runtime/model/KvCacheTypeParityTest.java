@@ -7,9 +7,6 @@ import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.models.ModelSources;
-import dev.pflash.runtime.sampling.Sampler;
-import java.util.Arrays;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,7 +51,7 @@ class KvCacheTypeParityTest {
     @MethodSource("models")
     void f16CacheGivesCloseLogitsAndTheSameGreedyTokens(String name, ModelFile file) {
         try (file; Transformer t = Transformer.load(file, backend)) {
-            int[] prompt = randomTokens(PROMPT, t.config().vocabSize());
+            int[] prompt = GreedyRuns.randomTokens(PROMPT, t.config().vocabSize(), 41);
             float[] f32 = t.forward(t.newCache(ElementType.F32), prompt, 0, LogitsMode.ALL);
             float[] f16 = t.forward(t.newCache(ElementType.F16), prompt, 0, LogitsMode.ALL);
             double scale = 0;
@@ -65,25 +62,8 @@ class KvCacheTypeParityTest {
             }
             assertThat(diff / scale).as("max |f16 - f32| / max |logit|").isLessThanOrEqualTo(TOLERANCE);
             assertThat(diff).as("f16 storage rounds: logits move a little").isPositive();
-            assertThat(greedy(t, ElementType.F16, prompt)).containsExactly(greedy(t, ElementType.F32, prompt));
+            assertThat(GreedyRuns.greedy(t, t.newCache(ElementType.F16), prompt, GENERATED))
+                    .containsExactly(GreedyRuns.greedy(t, t.newCache(ElementType.F32), prompt, GENERATED));
         }
-    }
-
-    private static int[] greedy(Transformer t, ElementType type, int[] prompt) {
-        KvCache cache = t.newCache(type);
-        float[] logits = t.prefill(cache, prompt);
-        int[] out = new int[GENERATED];
-        for (int i = 0; i < GENERATED; i++) {
-            out[i] = Sampler.argmax(logits);
-            logits = t.forward(cache, new int[] {out[i]}, prompt.length + i, LogitsMode.LAST);
-        }
-        return out;
-    }
-
-    private static int[] randomTokens(int n, int vocab) {
-        SplittableRandom rnd = new SplittableRandom(41);
-        int[] t = new int[n];
-        Arrays.setAll(t, i -> rnd.nextInt(vocab));
-        return t;
     }
 }
