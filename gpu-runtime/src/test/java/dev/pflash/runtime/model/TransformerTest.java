@@ -116,7 +116,7 @@ class TransformerTest {
     }
 
     /**
-     * Logits within 5e-4 of the largest |logit| of each other (as in {@link ChunkKindParityTest}), and
+     * Logits within 5e-4 of the largest |logit| of each other (as in {@link WholeModelParityTest}), and
      * the same greedy token.
      */
     private static void assertSameWithinRounding(float[] actual, float[] expected, String where) {

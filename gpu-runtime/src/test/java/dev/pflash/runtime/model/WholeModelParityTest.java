@@ -15,14 +15,24 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A KV cache in f16 against one in f32, whole model: prompt logits within {@value #TOLERANCE} of
- * the largest logit's magnitude (f16 keeps 11 significant bits of each key and value; attention
- * averages the rounding away), and greedy decoding picks the same tokens, on the test models and
- * the demo models.
+ * Whole-model parity on the test models and the demo models, logits over a 70-token prompt and the
+ * greedy tokens decoded after it:
+ * <ul>
+ *   <li>a KV cache in f16 against one in f32: logits within {@value #TOLERANCE} of the largest
+ *       logit's magnitude (f16 keeps 11 significant bits of each key and value; attention averages
+ *       the rounding away);</li>
+ *   <li>the prompt prefilled in chunks of fewer than {@link CpuBackend#PANEL_TOKENS} tokens (the
+ *       decode kind of matmul) against one chunk (the prefill kind): within {@value #CHUNK_TOLERANCE}
+ *       (measured up to 1.2e-4);</li>
+ * </ul>
+ * and each time the same greedy tokens.
  */
-class KvCacheTypeParityTest {
+class WholeModelParityTest {
     /** Largest |logit(f16) - logit(f32)|, relative to the largest |logit(f32)|. */
     private static final double TOLERANCE = 1e-2;
+    /** Largest |logit(small chunks) - logit(one chunk)|, relative to the largest |logit|. */
+    private static final double CHUNK_TOLERANCE = 5e-4;
+    private static final int SMALL_CHUNK = 16;
     private static final int PROMPT = 70;
     private static final int GENERATED = 24;
     private static CpuBackend backend;
@@ -64,6 +74,30 @@ class KvCacheTypeParityTest {
             assertThat(diff).as("f16 storage rounds: logits move a little").isPositive();
             assertThat(GreedyRuns.greedy(t, t.newCache(ElementType.F16), prompt, GENERATED))
                     .containsExactly(GreedyRuns.greedy(t, t.newCache(ElementType.F32), prompt, GENERATED));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void smallChunksGiveCloseLogitsAndTheSameGreedyTokensAsOneChunk(String name, ModelFile file) {
+        try (file; Transformer small = Transformer.load(file, backend, SMALL_CHUNK);
+                Transformer whole = Transformer.load(file, backend)) {
+            int[] prompt = GreedyRuns.randomTokens(PROMPT, whole.config().vocabSize(), 43);
+            float[] a = small.forward(small.newCache(), prompt, 0, LogitsMode.ALL);
+            float[] b = whole.forward(whole.newCache(), prompt, 0, LogitsMode.ALL);
+            double scale = 0;
+            double diff = 0;
+            for (int i = 0; i < b.length; i++) {
+                scale = Math.max(scale, Math.abs(b[i]));
+                diff = Math.max(diff, Math.abs(a[i] - b[i]));
+            }
+            assertThat(diff / scale).as("max |small chunks - one chunk| / max |logit|")
+                    .isLessThanOrEqualTo(CHUNK_TOLERANCE);
+            if (backend.vectorKernels()) {
+                assertThat(diff).as("the two kinds add in different orders: logits move a little").isPositive();
+            }
+            assertThat(GreedyRuns.greedy(small, small.newCache(), prompt, GENERATED))
+                    .containsExactly(GreedyRuns.greedy(whole, whole.newCache(), prompt, GENERATED));
         }
     }
 }
