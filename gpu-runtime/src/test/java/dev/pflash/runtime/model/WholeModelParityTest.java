@@ -7,6 +7,9 @@ import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.models.ModelSources;
+import dev.pflash.runtime.sampling.Sampler;
+import java.util.Arrays;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,7 +64,7 @@ class WholeModelParityTest {
     @MethodSource("models")
     void f16CacheGivesCloseLogitsAndTheSameGreedyTokens(String name, ModelFile file) {
         try (file; Transformer t = Transformer.load(file, backend)) {
-            int[] prompt = GreedyRuns.randomTokens(PROMPT, t.config().vocabSize(), 41);
+            int[] prompt = randomTokens(PROMPT, t.config().vocabSize(), 41);
             float[] f32 = t.forward(t.newCache(ElementType.F32), prompt, 0, LogitsMode.ALL);
             float[] f16 = t.forward(t.newCache(ElementType.F16), prompt, 0, LogitsMode.ALL);
             double scale = 0;
@@ -72,8 +75,8 @@ class WholeModelParityTest {
             }
             assertThat(diff / scale).as("max |f16 - f32| / max |logit|").isLessThanOrEqualTo(TOLERANCE);
             assertThat(diff).as("f16 storage rounds: logits move a little").isPositive();
-            assertThat(GreedyRuns.greedy(t, t.newCache(ElementType.F16), prompt, GENERATED))
-                    .containsExactly(GreedyRuns.greedy(t, t.newCache(ElementType.F32), prompt, GENERATED));
+            assertThat(greedy(t, t.newCache(ElementType.F16), prompt, GENERATED))
+                    .containsExactly(greedy(t, t.newCache(ElementType.F32), prompt, GENERATED));
         }
     }
 
@@ -82,7 +85,7 @@ class WholeModelParityTest {
     void smallChunksGiveCloseLogitsAndTheSameGreedyTokensAsOneChunk(String name, ModelFile file) {
         try (file; Transformer small = Transformer.load(file, backend, SMALL_CHUNK);
                 Transformer whole = Transformer.load(file, backend)) {
-            int[] prompt = GreedyRuns.randomTokens(PROMPT, whole.config().vocabSize(), 43);
+            int[] prompt = randomTokens(PROMPT, whole.config().vocabSize(), 43);
             float[] a = small.forward(small.newCache(), prompt, 0, LogitsMode.ALL);
             float[] b = whole.forward(whole.newCache(), prompt, 0, LogitsMode.ALL);
             double scale = 0;
@@ -96,8 +99,26 @@ class WholeModelParityTest {
             if (backend.vectorKernels()) {
                 assertThat(diff).as("the two kinds add in different orders: logits move a little").isPositive();
             }
-            assertThat(GreedyRuns.greedy(small, small.newCache(), prompt, GENERATED))
-                    .containsExactly(GreedyRuns.greedy(whole, whole.newCache(), prompt, GENERATED));
+            assertThat(greedy(small, small.newCache(), prompt, GENERATED))
+                    .containsExactly(greedy(whole, whole.newCache(), prompt, GENERATED));
         }
+    }
+
+    private static int[] randomTokens(int n, int vocab, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int[] t = new int[n];
+        Arrays.setAll(t, i -> rnd.nextInt(vocab));
+        return t;
+    }
+
+    /** {@code count} greedy tokens after {@code prompt}, prefilled into the empty {@code cache}. */
+    private static int[] greedy(Transformer t, KvCache cache, int[] prompt, int count) {
+        float[] logits = t.prefill(cache, prompt);
+        int[] out = new int[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = Sampler.argmax(logits);
+            logits = t.forward(cache, new int[] {out[i]}, prompt.length + i, LogitsMode.LAST);
+        }
+        return out;
     }
 }

@@ -32,17 +32,22 @@ interface AttentionKernel {
     /** Query rows of a transposed panel: every row count is padded up to a multiple of this. */
     int QUERY_PANEL = 32;
 
+    /** {@code rows} rounded up to a multiple of {@link #QUERY_PANEL}: the rows of a transposed dim. */
+    static int paddedRows(int rows) {
+        return (rows + QUERY_PANEL - 1) / QUERY_PANEL * QUERY_PANEL;
+    }
+
     /** Floats that {@link #transposeQueries} writes for {@code rows} rows of {@code dim}. */
     static int transposedFloats(int rows, int dim) {
-        return (rows + QUERY_PANEL - 1) / QUERY_PANEL * QUERY_PANEL * dim;
+        return paddedRows(rows) * dim;
     }
 
     /**
      * Element {@code d} of query row {@code r} of {@code q} to {@code qt[d * padded + r]}, with
-     * {@code padded} the row count rounded up to {@link #QUERY_PANEL} and zeros in the padding rows.
+     * {@code padded} = {@link #paddedRows paddedRows(rows)} and zeros in the padding rows.
      */
     static void transposeQueries(float[] q, int rows, int dim, float[] qt) {
-        int padded = transposedFloats(rows, dim) / Math.max(1, dim);
+        int padded = paddedRows(rows);
         for (int d = 0; d < dim; d++) {
             int at = d * padded;
             for (int r = 0; r < rows; r++) {

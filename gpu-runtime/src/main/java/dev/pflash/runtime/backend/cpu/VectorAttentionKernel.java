@@ -62,7 +62,7 @@ final class VectorAttentionKernel implements AttentionKernel {
         // dot4, dot4x2 and scoreRows store their accumulators past the scores.
         int spill = rows * scoreStride;
         if (qt != null && F.length() >= 16 && rows >= ROW_PANEL_MIN_ROWS) {
-            int padded = AttentionKernel.transposedFloats(rows, dim) / dim;
+            int padded = AttentionKernel.paddedRows(rows);
             for (int jj = 0; jj < whole; jj += KEY_BATCH) {
                 int kb = kBase + jj * stride;
                 for (int r0 = 0; r0 < rows; r0 += 2 * F.length()) {

@@ -320,31 +320,39 @@ final class VectorMatmul {
                     }
                     for (int q = q0; q < q1; q++) {
                         int t0 = q * PANEL_TOKENS;
-                        int width = Math.min(PANEL_TOKENS, tokens - t0);
-                        int yAt = yOff + t0 * rows + o0;
-                        int r = 0;
-                        if (LANES >= 16) {
-                            for (; r + 8 <= n; r += 8) {
-                                panel8(wr, r * cols, cols, xp, q * panelFloats, out);
-                                unpackOutputs(out, 8, width, y, yAt + r, rows);
-                            }
-                        }
-                        for (; r + 4 <= n; r += 4) {
-                            for (int h = 0; h < PANEL_TOKENS; h += 2 * LANES) {
-                                panel4(wr, r * cols, cols, xp, q * panelFloats + h, out, h);
-                            }
-                            unpackOutputs(out, 4, width, y, yAt + r, rows);
-                        }
-                        for (; r < n; r++) {
-                            for (int h = 0; h < PANEL_TOKENS; h += 2 * LANES) {
-                                panel1(wr, r * cols, cols, xp, q * panelFloats + h, out, h);
-                            }
-                            unpackOutputs(out, 1, width, y, yAt + r, rows);
-                        }
+                        panelRows(wr, n, cols, xp, q * panelFloats, out, Math.min(PANEL_TOKENS, tokens - t0), y,
+                                yOff + t0 * rows + o0, rows);
                     }
                 }
             }
         });
+    }
+
+    /**
+     * The {@code n} dequantized rows of {@code wr} times the panel at {@code xp[pAt ..]}, its first
+     * {@code width} tokens into {@code y[yAt + j*rows + r]}: 8 rows at a time on 512-bit vectors, then 4, then 1.
+     */
+    private static void panelRows(float[] wr, int n, int cols, float[] xp, int pAt, float[] out, int width,
+            float[] y, int yAt, int rows) {
+        int r = 0;
+        if (LANES >= 16) {
+            for (; r + 8 <= n; r += 8) {
+                panel8(wr, r * cols, cols, xp, pAt, out);
+                unpackOutputs(out, 8, width, y, yAt + r, rows);
+            }
+        }
+        for (; r + 4 <= n; r += 4) {
+            for (int h = 0; h < PANEL_TOKENS; h += 2 * LANES) {
+                panel4(wr, r * cols, cols, xp, pAt + h, out, h);
+            }
+            unpackOutputs(out, 4, width, y, yAt + r, rows);
+        }
+        for (; r < n; r++) {
+            for (int h = 0; h < PANEL_TOKENS; h += 2 * LANES) {
+                panel1(wr, r * cols, cols, xp, pAt + h, out, h);
+            }
+            unpackOutputs(out, 1, width, y, yAt + r, rows);
+        }
     }
 
     /** Panel {@code q} of the tokens into {@code xp}: element k of its token j at {@code k*P + j}. */
