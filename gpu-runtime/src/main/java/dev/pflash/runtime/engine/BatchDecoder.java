@@ -15,8 +15,8 @@ import java.util.List;
  * for the whole batch. Each sequence has its own sampler, seeded from its prompt id, and the
  * target computes each row independently of the others, so a sequence gets exactly the tokens it
  * would get decoded alone. (On the CPU, steps of {@code CpuBackend.PANEL_TOKENS} sequences or more
- * run the matmuls the prefill way: logits within float rounding of a step alone, so a near-tie
- * between two tokens could break the other way.)
+ * run the matmuls the prefill way: on Q8_0 weights the same bits, on other types logits within
+ * float rounding of a step alone, so a near-tie between two tokens could break the other way.)
  */
 final class BatchDecoder {
     private final Transformer target;

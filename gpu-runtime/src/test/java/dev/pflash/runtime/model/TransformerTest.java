@@ -143,6 +143,31 @@ class TransformerTest {
         return all;
     }
 
+    /**
+     * On Q8_0 weights the vector matmuls sum every output in one order whatever the call's size
+     * (repacked row groups below a panel, token panels from one), so there is one kind: token steps,
+     * small chunks, big chunks and the whole prompt give the same logits to the last bit.
+     */
+    @Test
+    void onQ8WeightsEveryChunkingIsExact() {
+        TinyModel model = TinyModel.of(TinyModel.QWEN3, 22, GgmlType.Q8_0);
+        int[] tokens = model.randomTokens(70, 9);
+        int vocab = TinyModel.QWEN3.vocab();
+        try (Transformer t = Transformer.load(model.file, backend)) {
+            float[] whole = t.forward(t.newCache(), tokens, 0, LogitsMode.ALL);
+            KvCache stepCache = t.newCache();
+            for (int p = 0; p < tokens.length; p++) {
+                float[] step = t.forward(stepCache, new int[] {tokens[p]}, p, LogitsMode.LAST);
+                assertThat(step).as("position %d", p)
+                        .containsExactly(Arrays.copyOfRange(whole, p * vocab, (p + 1) * vocab));
+            }
+            assertThat(chunked(t, tokens, 7, 20, 13, 25, 5)).containsExactly(whole);
+            assertThat(chunked(t, tokens, 33, 37)).containsExactly(whole);
+            assertThat(t.prefill(t.newCache(), tokens))
+                    .containsExactly(Arrays.copyOfRange(whole, (tokens.length - 1) * vocab, whole.length));
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "F16"})
     void quantizedModelsAgreeWithTheReferenceAndAreExactAcrossChunkings(GgmlType type) {

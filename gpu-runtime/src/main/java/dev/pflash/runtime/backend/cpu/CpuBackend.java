@@ -9,7 +9,11 @@ import dev.pflash.runtime.backend.RopeStyle;
 import dev.pflash.runtime.backend.RotaryEmbedding;
 import dev.pflash.runtime.backend.WeightMatrix;
 import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
+import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.TensorData;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The reference backend: pure Java, every op multi-threaded over one fixed pool of
@@ -18,15 +22,23 @@ import dev.pflash.runtime.gguf.TensorData;
  * threads at once; each op call is synchronous.
  */
 public final class CpuBackend implements Backend {
+    private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
     /** Elementwise ops on fewer floats than this run on the calling thread alone. */
     private static final int PARALLEL_MIN_ELEMENTS = 1 << 15;
     /**
      * Matmul calls of at least this many tokens (prefill chunks) run on the vector kernels' token
      * panels, whose sums associate differently from those of smaller calls (decode steps): a token
      * gets the same bits in any call on the same side of this count, and values within float
-     * rounding across it. The scalar kernels give the same bits for every count.
+     * rounding across it. On Q8_0 matrices repacked for the vector kernels both sides add in the
+     * panels' order, and the scalar kernels add in one order too: there a token gets the same bits
+     * for every count.
      */
     public static final int PANEL_TOKENS = 32;
+    /**
+     * Share of the maximum heap that repacking Q8_0 matrices ({@link InterleavedQ8Weights}) leaves
+     * free, for activations, KV caches and the prefix cache.
+     */
+    private static final double HEAP_KEPT_FREE = 0.25;
 
     private final CpuThreadPool pool;
     private final ThreadLocal<CpuScratch> scratch = ThreadLocal.withInitial(CpuScratch::new);
@@ -36,14 +48,23 @@ public final class CpuBackend implements Backend {
 
     /** Whether the matmuls run {@link VectorMatmul} or the scalar reference {@link CpuMatmul}. */
     private final boolean vectorKernels;
+    /** Whether uploaded Q8_0 matrices get a repacked copy while the heap has room for it. */
+    private final boolean repackQ8;
+    private final AtomicBoolean heapShortLogged = new AtomicBoolean();
 
     /**
      * A backend running each op on {@code threads} threads (at least 1), with the vector kernels
      * when {@link VectorSupport#useVectorKernels()} allows them.
      */
     public CpuBackend(int threads) {
+        this(threads, true);
+    }
+
+    /** As {@link #CpuBackend(int)}; {@code repackQ8} false keeps every Q8_0 matrix in the file's layout only. */
+    CpuBackend(int threads, boolean repackQ8) {
         this.pool = new CpuThreadPool(threads);
         this.vectorKernels = chooseVectorKernels();
+        this.repackQ8 = repackQ8 && vectorKernels;
     }
 
     private static boolean chooseVectorKernels() {
@@ -87,9 +108,30 @@ public final class CpuBackend implements Backend {
 
     // ---- memory
 
+    /**
+     * The tensor read in place; a Q8_0 matrix also repacked on the heap for the vector kernels
+     * ({@link InterleavedQ8Weights}) while the heap keeps {@link #HEAP_KEPT_FREE} of its maximum free.
+     * A matrix left out runs on the row kernels instead, a third to a half slower in decode, and
+     * the log says so once.
+     */
     @Override
     public WeightMatrix upload(TensorData tensor) {
-        return new CpuWeightMatrix(tensor);
+        CpuWeightMatrix m = new CpuWeightMatrix(tensor);
+        if (!repackQ8 || m.type() != GgmlType.Q8_0) {
+            return m;
+        }
+        long bytes = InterleavedQ8Weights.heapBytes(m.rows(), m.cols());
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (free - bytes < HEAP_KEPT_FREE * rt.maxMemory()) {
+            if (heapShortLogged.compareAndSet(false, true)) {
+                LOG.warn("Q8_0 matrix {} ({} MiB repacked) stays in the file's layout, and so may later ones: the"
+                        + " heap has {} MiB free of {} MiB. Their decode runs on the slower row kernels; a larger"
+                        + " -Xmx repacks them", m.name(), bytes >> 20, free >> 20, rt.maxMemory() >> 20);
+            }
+            return m;
+        }
+        return m.withInterleaved(InterleavedQ8Weights.repack(pool, m));
     }
 
     @Override

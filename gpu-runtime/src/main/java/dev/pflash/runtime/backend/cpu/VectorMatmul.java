@@ -22,11 +22,16 @@ import jdk.incubator.vector.VectorSpecies;
  * or panel it belongs to, so a token gets the same bits among any tokens of the same kind of call:
  * prompts give the same logits in one chunk, in chunks of at least a panel or packed, and decode
  * steps the same alone or packed with fewer than a panel of others. Across the kinds the values
- * agree within float rounding ({@link CpuBackend#PANEL_TOKENS}).
+ * agree within float rounding ({@link CpuBackend#PANEL_TOKENS}). Q8_0 matrices repacked on the
+ * heap ({@link InterleavedQ8Weights}) have one kind: below a panel {@link InterleavedQ8Matmul}
+ * puts rows in the lanes and sums each output in the panels' order.
  *
- * <p>Four ways to the weights:
+ * <p>Five ways to the weights:
  * <ul>
- *   <li>up to {@link #DIRECT_MAX_TOKENS} tokens (decode steps) on Q8_0 weights: each block's
+ *   <li>fewer than {@link #PANEL_TOKENS} tokens on a repacked Q8_0 matrix: {@link InterleavedQ8Matmul},
+ *       straight from the repacked quants;</li>
+ *   <li>up to {@link #DIRECT_MAX_TOKENS} tokens (decode steps) on Q8_0 weights left in the file's
+ *       layout (no heap to repack them): each block's
  *       quants are loaded as bytes (rows copied to a heap array first), widened to floats and
  *       scaled by the block's scale (exactly the dequantized value: an f16 times an 8-bit integer
  *       fits a float), four rows by two tokens at a time;</li>
@@ -73,7 +78,7 @@ final class VectorMatmul {
             ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
     static final int LANES = F.length();
     /** Bytes loaded per float vector: L quants. */
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
     /** Rows dequantized together; their floats stay in L2 while all tokens pass over them. */
     static final int ROW_BLOCK = 16;
     /** Up to this many tokens (decode steps), Q8_0 weights are widened per use, not dequantized up front. */
@@ -121,7 +126,10 @@ final class VectorMatmul {
 
     static void multiply(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
             float[] x, int xOff, int tokens, float[] y, int yOff) {
-        if (tokens <= DIRECT_MAX_TOKENS && w.type() == GgmlType.Q8_0) {
+        InterleavedQ8Weights interleaved = w.interleaved();
+        if (interleaved != null && tokens < PANEL_TOKENS) {
+            InterleavedQ8Matmul.multiply(pool, scratch, interleaved, x, xOff, tokens, y, yOff);
+        } else if (tokens <= DIRECT_MAX_TOKENS && w.type() == GgmlType.Q8_0) {
             multiplyQ8Direct(pool, scratch, w, x, xOff, tokens, y, yOff);
         } else if (tokens == 1 && VectorKQuantMatVec.handles(w.type())) {
             VectorKQuantMatVec.multiply(pool, scratch, w, x, xOff, y, yOff);

@@ -7,10 +7,15 @@ public final class CpuBackends {
 
     /** A backend built while {@link VectorSupport#PROPERTY} is {@code kernels} ("vector" or "scalar"). */
     public static CpuBackend withKernels(String kernels, int threads) {
+        return withKernels(kernels, threads, true);
+    }
+
+    /** As {@link #withKernels(String, int)}; {@code repackQ8} false keeps Q8_0 matrices in the file's layout only. */
+    static CpuBackend withKernels(String kernels, int threads, boolean repackQ8) {
         String before = System.getProperty(VectorSupport.PROPERTY);
         System.setProperty(VectorSupport.PROPERTY, kernels);
         try {
-            return new CpuBackend(threads);
+            return new CpuBackend(threads, repackQ8);
         } finally {
             if (before == null) {
                 System.clearProperty(VectorSupport.PROPERTY);

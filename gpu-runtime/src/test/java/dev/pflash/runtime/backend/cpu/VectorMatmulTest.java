@@ -26,17 +26,22 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The Vector API matmul against the scalar reference kernel, for every weight type, with rows
  * and token counts that leave tails. The two sum the same products in different orders, so they
- * agree within float rounding of the sum: 2e-6 of {@code sum_i |w_i x_i|} per output.
+ * agree within float rounding of the sum: 2e-6 of {@code sum_i |w_i x_i|} per output. Q8_0 runs
+ * both ways: repacked ({@link InterleavedQ8Weights}) and, as when the heap has no room for that,
+ * on the file's layout.
  */
 class VectorMatmulTest {
     private static final double TOLERANCE = 2e-6;
     private static CpuBackend vector;
     private static CpuBackend scalar;
+    /** Vector kernels on Q8_0 matrices left in the file's layout. */
+    private static CpuBackend unpacked;
 
     @BeforeAll
     static void startBackends() {
         vector = CpuBackends.withKernels("vector", 2);
         scalar = CpuBackends.withKernels("scalar", 2);
+        unpacked = CpuBackends.withKernels("vector", 2, false);
         assertThat(vector.vectorKernels()).isTrue();
         assertThat(scalar.vectorKernels()).isFalse();
     }
@@ -45,6 +50,7 @@ class VectorMatmulTest {
     static void stopBackends() {
         vector.close();
         scalar.close();
+        unpacked.close();
     }
 
     static Stream<Arguments> typesRowLengthsAndTokens() {
@@ -67,10 +73,18 @@ class VectorMatmulTest {
     @ParameterizedTest(name = "{0} rows of {1} x {2} tokens")
     @MethodSource("typesRowLengthsAndTokens")
     void vectorEqualsScalarWithinRounding(GgmlType type, int cols, int tokens) {
+        assertVectorEqualsScalarWithinRounding(vector, type, cols, tokens);
+        if (type == GgmlType.Q8_0) {
+            assertVectorEqualsScalarWithinRounding(unpacked, type, cols, tokens);
+        }
+    }
+
+    private static void assertVectorEqualsScalarWithinRounding(CpuBackend backend, GgmlType type, int cols,
+            int tokens) {
         int rows = 23;
         TensorData tensor = randomTensor(type, cols, rows, 31L * cols + tokens);
         float[] x = randomFloats(tokens * cols, 7L * tokens + cols);
-        float[] got = multiply(vector, tensor, x, tokens);
+        float[] got = multiply(backend, tensor, x, tokens);
         float[] want = multiply(scalar, tensor, x, tokens);
         float[] w = tensor.toFloatArray();
         for (int t = 0; t < tokens; t++) {
@@ -79,8 +93,39 @@ class VectorMatmulTest {
                 for (int i = 0; i < cols; i++) {
                     magnitude += Math.abs((double) w[o * cols + i] * x[t * cols + i]);
                 }
-                assertThat((double) got[t * rows + o]).as("token %d row %d", t, o)
+                assertThat((double) got[t * rows + o]).as("%s token %d row %d", backend, t, o)
                         .isCloseTo(want[t * rows + o], offset(TOLERANCE * magnitude + 1e-30));
+            }
+        }
+    }
+
+    /**
+     * On repacked Q8_0 weights every output, in calls of any size (the row-lane kernels below a
+     * panel, the panels from one), is one chain of fused multiply-adds over k = 0, 1, 2, ... of the
+     * dequantized weights: exactly {@code Math.fma} in that order. Row counts that leave a group or a
+     * unit of groups partly padded.
+     */
+    @Test
+    void repackedQ8GivesOneChainOfMultiplyAddsPerOutputInCallsOfAnySize() {
+        int[] tokenCounts = {1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 31, 32, 40};
+        for (int rows : new int[] {1, 17, 100}) {
+            for (int cols : new int[] {32, 96, 1024}) {
+                TensorData tensor = randomTensor(GgmlType.Q8_0, cols, rows, 13L * rows + cols);
+                float[] w = tensor.toFloatArray();
+                for (int tokens : tokenCounts) {
+                    float[] x = randomFloats(tokens * cols, 17L * tokens + rows);
+                    float[] got = multiply(vector, tensor, x, tokens);
+                    for (int t = 0; t < tokens; t++) {
+                        for (int o = 0; o < rows; o++) {
+                            float acc = 0;
+                            for (int k = 0; k < cols; k++) {
+                                acc = Math.fma(w[o * cols + k], x[t * cols + k], acc);
+                            }
+                            assertThat(got[t * rows + o]).as("%d rows of %d, %d tokens: token %d row %d", rows, cols,
+                                    tokens, t, o).isEqualTo(acc);
+                        }
+                    }
+                }
             }
         }
     }
