@@ -123,7 +123,7 @@ public final class CpuBackend implements Backend {
         long bytes = InterleavedQ8Weights.heapBytes(m.rows(), m.cols());
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (free - bytes < HEAP_KEPT_FREE * rt.maxMemory()) {
+        if (!heapHolds(bytes, free, rt.maxMemory())) {
             if (heapShortLogged.compareAndSet(false, true)) {
                 LOG.warn("Q8_0 matrix {} ({} MiB repacked) stays in the file's layout, and so may later ones: the"
                         + " heap has {} MiB free of {} MiB. Their decode runs on the slower row kernels; a larger"
@@ -132,6 +132,14 @@ public final class CpuBackend implements Backend {
             return m;
         }
         return m.withInterleaved(InterleavedQ8Weights.repack(pool, m));
+    }
+
+    /**
+     * Whether a heap of {@code max} bytes, {@code free} of them free, keeps {@link #HEAP_KEPT_FREE}
+     * of it free after {@code bytes} more.
+     */
+    static boolean heapHolds(long bytes, long free, long max) {
+        return free - bytes >= HEAP_KEPT_FREE * max;
     }
 
     @Override

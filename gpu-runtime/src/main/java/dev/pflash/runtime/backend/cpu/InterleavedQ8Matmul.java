@@ -249,7 +249,10 @@ final class InterleavedQ8Matmul {
         a33.intoArray(out, 3 * UNIT_ROWS + 3 * G);
     }
 
-    /** Eight tokens {@code cols} apart, groups {@code g} and {@code g + 1} of the unit from {@code g0}, into {@code out[t*UNIT_ROWS + i]}. */
+    /**
+     * Eight tokens {@code cols} apart, groups {@code g} and {@code g + 1} of the unit from {@code g0},
+     * into {@code out[t*UNIT_ROWS + i]}.
+     */
     private static void eightTokens(InterleavedQ8Weights w, int g, int g0, float[] x, int xAt, int cols,
             float[] out) {
         byte[] q = w.quants(g);

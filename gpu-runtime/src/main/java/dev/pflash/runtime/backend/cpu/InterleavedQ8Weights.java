@@ -23,7 +23,6 @@ final class InterleavedQ8Weights {
     static final int GROUP = VectorMatmul.LANES;
     /** Groups per kernel unit: four independent chains of multiply-adds for the one-token kernel. */
     static final int UNIT_GROUPS = 4;
-    private static final VectorSpecies<Float> F = VectorMatmul.F;
     private static final VectorSpecies<Byte> B = VectorMatmul.B;
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 34;
@@ -117,18 +116,5 @@ final class InterleavedQ8Weights {
     /** Weight k of every row of a group: the widened quants times their block scales {@code d}. */
     static FloatVector column(byte[] q, int k, FloatVector d) {
         return VectorDequantize.widen(ByteVector.fromArray(B, q, k * GROUP)).mul(d);
-    }
-
-    /** Group {@code g}'s weights as floats into {@code dst[at + k*GROUP + r]}, laid out as its quants. */
-    void dequantizeGroup(int g, float[] dst, int at) {
-        byte[] q = quants[g];
-        float[] s = scales[g];
-        for (int b = 0; b < blocks; b++) {
-            FloatVector d = FloatVector.fromArray(F, s, b * GROUP);
-            for (int j = 0; j < BLOCK; j++) {
-                int k = b * BLOCK + j;
-                column(q, k, d).intoArray(dst, at + k * GROUP);
-            }
-        }
     }
 }

@@ -131,6 +131,23 @@ class VectorMatmulTest {
     }
 
     @Test
+    void onlyQ8MatricesAreRepackedAndOnlyWhileAQuarterOfTheHeapStaysFree() {
+        assertThat(CpuBackend.heapHolds(500, 750, 1000)).isTrue();
+        assertThat(CpuBackend.heapHolds(501, 750, 1000)).isFalse();
+        assertThat(CpuBackend.heapHolds(0, 200, 1000)).isFalse();
+        TensorData q8 = randomTensor(GgmlType.Q8_0, 64, 20, 1);
+        assertThat(((CpuWeightMatrix) vector.upload(q8)).interleaved()).isNotNull();
+        assertThat(((CpuWeightMatrix) unpacked.upload(q8)).interleaved()).isNull();
+        assertThat(((CpuWeightMatrix) scalar.upload(q8)).interleaved()).isNull();
+        for (GgmlType type : GgmlType.values()) {
+            if (type != GgmlType.Q8_0) {
+                TensorData other = randomTensor(type, testRowLength(type), 20, 2);
+                assertThat(((CpuWeightMatrix) vector.upload(other)).interleaved()).as("%s", type).isNull();
+            }
+        }
+    }
+
+    @Test
     void aTokenGetsTheSameBitsAloneOrAmongOthersForEveryType() {
         int few = VectorMatmul.PANEL_TOKENS - 1;
         for (GgmlType type : GgmlType.values()) {
