@@ -8,10 +8,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The matmul of fewer than {@link VectorMatmul#PANEL_TOKENS} tokens on {@link InterleavedQ8Weights}:
  * lanes over rows. For each k one load widens quant k of a group's {@link InterleavedQ8Weights#GROUP}
- * rows, the block scales turn it into the weights, and each token's {@code x[k]}, broadcast, is
- * multiplied into that token's accumulator. Each output is thus one chain of fused multiply-adds
- * over {@code k = 0, 1, 2, ...}, the same chain as in a token's lane of the prefill panels: on these
- * weights a token gets the same bits in a call of any size, decode steps and prefill chunks alike.
+ * rows and the block scales turn it into the weights ({@link VectorMatmul#q8Lanes}); each token's
+ * {@code x[k]}, broadcast, is multiplied into that token's accumulator. Each output is thus one
+ * chain of fused multiply-adds over {@code k = 0, 1, 2, ...}, the same chain as in a token's lane
+ * of the prefill panels: on these weights a token gets the same bits in a call of any size, decode
+ * steps and prefill chunks alike.
  *
  * <p>No lane sums, and the weights are read straight from the repacked quants, where the row
  * kernels on the file's layout copy each row's bytes, dequantize them and run 4 x 4 tiles. Measured
@@ -51,12 +52,14 @@ final class InterleavedQ8Matmul {
                     int n = Math.min(8, tokens - t0);
                     int xAt = xOff + t0 * cols;
                     int width = n <= 2 ? n : n <= 4 ? 4 : 8;
+                    float[] xs = x;
+                    int xsAt = xAt;
                     if (width != n) {
                         System.arraycopy(x, xAt, padded, 0, n * cols);
                         Arrays.fill(padded, n * cols, width * cols, 0f);
+                        xs = padded;
+                        xsAt = 0;
                     }
-                    float[] xs = width != n ? padded : x;
-                    int xsAt = width != n ? 0 : xAt;
                     switch (width) {
                         case 1 -> oneToken(w, g0, xs, xsAt, out);
                         case 2 -> twoTokens(w, g0, xs, xsAt, cols, out);
@@ -103,10 +106,10 @@ final class InterleavedQ8Matmul {
             for (int j = 0; j < BLOCK; j++) {
                 int k = b * BLOCK + j;
                 FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
-                a0 = InterleavedQ8Weights.column(q0, k, d0).fma(v, a0);
-                a1 = InterleavedQ8Weights.column(q1, k, d1).fma(v, a1);
-                a2 = InterleavedQ8Weights.column(q2, k, d2).fma(v, a2);
-                a3 = InterleavedQ8Weights.column(q3, k, d3).fma(v, a3);
+                a0 = VectorMatmul.q8Lanes(q0, k * G, d0).fma(v, a0);
+                a1 = VectorMatmul.q8Lanes(q1, k * G, d1).fma(v, a1);
+                a2 = VectorMatmul.q8Lanes(q2, k * G, d2).fma(v, a2);
+                a3 = VectorMatmul.q8Lanes(q3, k * G, d3).fma(v, a3);
             }
         }
         a0.intoArray(out, 0);
@@ -144,16 +147,16 @@ final class InterleavedQ8Matmul {
                 int k = b * BLOCK + j;
                 FloatVector u = FloatVector.broadcast(F, x[xAt + k]);
                 FloatVector v = FloatVector.broadcast(F, x[x1 + k]);
-                FloatVector c = InterleavedQ8Weights.column(q0, k, d0);
+                FloatVector c = VectorMatmul.q8Lanes(q0, k * G, d0);
                 a0 = c.fma(u, a0);
                 b0 = c.fma(v, b0);
-                c = InterleavedQ8Weights.column(q1, k, d1);
+                c = VectorMatmul.q8Lanes(q1, k * G, d1);
                 a1 = c.fma(u, a1);
                 b1 = c.fma(v, b1);
-                c = InterleavedQ8Weights.column(q2, k, d2);
+                c = VectorMatmul.q8Lanes(q2, k * G, d2);
                 a2 = c.fma(u, a2);
                 b2 = c.fma(v, b2);
-                c = InterleavedQ8Weights.column(q3, k, d3);
+                c = VectorMatmul.q8Lanes(q3, k * G, d3);
                 a3 = c.fma(u, a3);
                 b3 = c.fma(v, b3);
             }
@@ -209,22 +212,22 @@ final class InterleavedQ8Matmul {
                 FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
                 FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
                 FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
-                FloatVector c = InterleavedQ8Weights.column(q0, k, d0);
+                FloatVector c = VectorMatmul.q8Lanes(q0, k * G, d0);
                 a00 = c.fma(v0, a00);
                 a01 = c.fma(v1, a01);
                 a02 = c.fma(v2, a02);
                 a03 = c.fma(v3, a03);
-                c = InterleavedQ8Weights.column(q1, k, d1);
+                c = VectorMatmul.q8Lanes(q1, k * G, d1);
                 a10 = c.fma(v0, a10);
                 a11 = c.fma(v1, a11);
                 a12 = c.fma(v2, a12);
                 a13 = c.fma(v3, a13);
-                c = InterleavedQ8Weights.column(q2, k, d2);
+                c = VectorMatmul.q8Lanes(q2, k * G, d2);
                 a20 = c.fma(v0, a20);
                 a21 = c.fma(v1, a21);
                 a22 = c.fma(v2, a22);
                 a23 = c.fma(v3, a23);
-                c = InterleavedQ8Weights.column(q3, k, d3);
+                c = VectorMatmul.q8Lanes(q3, k * G, d3);
                 a30 = c.fma(v0, a30);
                 a31 = c.fma(v1, a31);
                 a32 = c.fma(v2, a32);
@@ -288,8 +291,8 @@ final class InterleavedQ8Matmul {
             FloatVector e = FloatVector.fromArray(F, sp, b * G);
             for (int j = 0; j < BLOCK; j++) {
                 int k = b * BLOCK + j;
-                FloatVector c = InterleavedQ8Weights.column(q, k, d);
-                FloatVector f = InterleavedQ8Weights.column(p, k, e);
+                FloatVector c = VectorMatmul.q8Lanes(q, k * G, d);
+                FloatVector f = VectorMatmul.q8Lanes(p, k * G, e);
                 FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
                 a0 = c.fma(v, a0);
                 b0 = f.fma(v, b0);

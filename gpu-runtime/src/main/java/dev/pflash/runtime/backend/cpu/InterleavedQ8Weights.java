@@ -3,9 +3,6 @@ package dev.pflash.runtime.backend.cpu;
 import dev.pflash.runtime.gguf.Float16;
 import dev.pflash.runtime.gguf.GgmlType;
 import java.nio.ByteBuffer;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A Q8_0 matrix repacked on the heap for {@link InterleavedQ8Matmul}: rows in groups of
@@ -23,7 +20,6 @@ final class InterleavedQ8Weights {
     static final int GROUP = VectorMatmul.LANES;
     /** Groups per kernel unit: four independent chains of multiply-adds for the one-token kernel. */
     static final int UNIT_GROUPS = 4;
-    private static final VectorSpecies<Byte> B = VectorMatmul.B;
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 34;
 
@@ -111,10 +107,5 @@ final class InterleavedQ8Weights {
 
     float[] scales(int group) {
         return scales[group];
-    }
-
-    /** Weight k of every row of a group: the widened quants times their block scales {@code d}. */
-    static FloatVector column(byte[] q, int k, FloatVector d) {
-        return VectorDequantize.widen(ByteVector.fromArray(B, q, k * GROUP)).mul(d);
     }
 }

@@ -241,10 +241,9 @@ final class VectorAttentionKernel implements AttentionKernel {
         int lanes = F.length();
         for (int r = r0; r < r1; r++) {
             if (visible(last, r, j0, n) >= jj + KEY_BATCH) {
-                int lane = spill + ((r - r0) / lanes) * lanes + (r - r0) % lanes;
                 int at = r * scoreStride + jj;
                 for (int kk = 0; kk < KEY_BATCH; kk++) {
-                    scores[at + kk] = scores[lane + 2 * kk * lanes];
+                    scores[at + kk] = scores[spill + 2 * kk * lanes + (r - r0)];
                 }
             }
         }

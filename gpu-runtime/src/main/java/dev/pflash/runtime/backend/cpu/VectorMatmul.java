@@ -78,7 +78,7 @@ final class VectorMatmul {
             ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
     static final int LANES = F.length();
     /** Bytes loaded per float vector: L quants. */
-    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
     /** Rows dequantized together; their floats stay in L2 while all tokens pass over them. */
     static final int ROW_BLOCK = 16;
     /** Up to this many tokens (decode steps), Q8_0 weights are widened per use, not dequantized up front. */
@@ -282,7 +282,7 @@ final class VectorMatmul {
     }
 
     /** {@link #LANES} quants from byte {@code at}, as floats times the block scale {@code d}. */
-    private static FloatVector q8Lanes(byte[] q, int at, FloatVector d) {
+    static FloatVector q8Lanes(byte[] q, int at, FloatVector d) {
         return VectorDequantize.widen(ByteVector.fromArray(B, q, at)).mul(d);
     }
 
