@@ -26,8 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       the rounding away);</li>
  *   <li>the prompt prefilled in chunks of fewer than {@link CpuBackend#PANEL_TOKENS} tokens (the
  *       decode kind of matmul) against one chunk (the prefill kind): within {@value #CHUNK_TOLERANCE}
- *       (measured up to 1.2e-4), and equal where every matrix is Q8_0 (the vector kernels then add
- *       in one order for both kinds);</li>
+ *       (measured up to 1.2e-4), and equal where every matrix is of a type the vector kernels
+ *       repack (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K: they then add in one order for both kinds);</li>
  * </ul>
  * and each time the same greedy tokens.
  */
@@ -55,6 +55,8 @@ class WholeModelParityTest {
         return Stream.of(
                 Arguments.of("tiny-qwen3", TinyModel.of(TinyModel.QWEN3, 31).file, false),
                 Arguments.of("tiny-qwen3 q8_0", TinyModel.of(TinyModel.QWEN3, 32, GgmlType.Q8_0).file, true),
+                Arguments.of("tiny-qwen3 q4_0", TinyModel.of(TinyModel.QWEN3, 35, GgmlType.Q4_0).file, true),
+                Arguments.of("cpu-drafter q4_k_m", ModelSources.open("synthetic:cpu-drafter?type=Q4_K_M"), true),
                 Arguments.of("tiny-llama", TinyModel.of(TinyModel.LLAMA, 34).file, false),
                 Arguments.of("tiny-qwen2", TinyModel.of(TinyModel.QWEN2, 33).file, false),
                 Arguments.of("demo-target", ModelSources.open("../sample-data/models/demo-target.gguf"), true),
@@ -83,7 +85,7 @@ class WholeModelParityTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
-    void smallChunksGiveCloseLogitsAndTheSameGreedyTokensAsOneChunk(String name, ModelFile file, boolean allQ8) {
+    void smallChunksGiveCloseLogitsAndTheSameGreedyTokensAsOneChunk(String name, ModelFile file, boolean allRepacked) {
         try (file; Transformer small = Transformer.load(file, backend, SMALL_CHUNK);
                 Transformer whole = Transformer.load(file, backend)) {
             int[] prompt = randomTokens(PROMPT, whole.config().vocabSize(), 43);
@@ -97,8 +99,8 @@ class WholeModelParityTest {
             }
             assertThat(diff / scale).as("max |small chunks - one chunk| / max |logit|")
                     .isLessThanOrEqualTo(CHUNK_TOLERANCE);
-            if (backend.vectorKernels() && allQ8) {
-                assertThat(diff).as("on Q8_0 weights both kinds add in one order").isZero();
+            if (backend.vectorKernels() && allRepacked) {
+                assertThat(diff).as("on repacked weights both kinds add in one order").isZero();
             } else if (backend.vectorKernels()) {
                 assertThat(diff).as("the two kinds add in different orders: logits move a little").isPositive();
             }

@@ -9,7 +9,6 @@ import dev.pflash.runtime.backend.RopeStyle;
 import dev.pflash.runtime.backend.RotaryEmbedding;
 import dev.pflash.runtime.backend.WeightMatrix;
 import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
-import dev.pflash.runtime.gguf.GgmlType;
 import dev.pflash.runtime.gguf.TensorData;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -29,13 +28,13 @@ public final class CpuBackend implements Backend {
      * Matmul calls of at least this many tokens (prefill chunks) run on the vector kernels' token
      * panels, whose sums associate differently from those of smaller calls (decode steps): a token
      * gets the same bits in any call on the same side of this count, and values within float
-     * rounding across it. On Q8_0 matrices repacked for the vector kernels both sides add in the
+     * rounding across it. On matrices repacked for the vector kernels both sides add in the
      * panels' order, and the scalar kernels add in one order too: there a token gets the same bits
      * for every count.
      */
     public static final int PANEL_TOKENS = 32;
     /**
-     * Share of the maximum heap that repacking Q8_0 matrices ({@link InterleavedQ8Weights}) leaves
+     * Share of the maximum heap that repacking quantized matrices ({@link InterleavedWeights}) leaves
      * free, for activations, KV caches and the prefix cache.
      */
     private static final double HEAP_KEPT_FREE = 0.25;
@@ -48,8 +47,8 @@ public final class CpuBackend implements Backend {
 
     /** Whether the matmuls run {@link VectorMatmul} or the scalar reference {@link CpuMatmul}. */
     private final boolean vectorKernels;
-    /** Whether uploaded Q8_0 matrices get a repacked copy while the heap has room for it. */
-    private final boolean repackQ8;
+    /** Whether uploaded quantized matrices get a repacked copy while the heap has room for it. */
+    private final boolean repack;
     private final AtomicBoolean heapShortLogged = new AtomicBoolean();
 
     /**
@@ -60,11 +59,11 @@ public final class CpuBackend implements Backend {
         this(threads, true);
     }
 
-    /** As {@link #CpuBackend(int)}; {@code repackQ8} false keeps every Q8_0 matrix in the file's layout only. */
-    CpuBackend(int threads, boolean repackQ8) {
+    /** As {@link #CpuBackend(int)}; {@code repack} false keeps every matrix in the file's layout only. */
+    CpuBackend(int threads, boolean repack) {
         this.pool = new CpuThreadPool(threads);
         this.vectorKernels = chooseVectorKernels();
-        this.repackQ8 = repackQ8 && vectorKernels;
+        this.repack = repack && vectorKernels;
     }
 
     private static boolean chooseVectorKernels() {
@@ -109,29 +108,29 @@ public final class CpuBackend implements Backend {
     // ---- memory
 
     /**
-     * The tensor read in place; a Q8_0 matrix also repacked on the heap for the vector kernels
-     * ({@link InterleavedQ8Weights}) while the heap keeps {@link #HEAP_KEPT_FREE} of its maximum free.
+     * The tensor read in place; a quantized matrix also repacked on the heap for the vector kernels
+     * ({@link InterleavedWeights}) while the heap keeps {@link #HEAP_KEPT_FREE} of its maximum free.
      * A matrix left out runs on the row kernels instead, a third to a half slower in decode, and
      * the log says so once.
      */
     @Override
     public WeightMatrix upload(TensorData tensor) {
         CpuWeightMatrix m = new CpuWeightMatrix(tensor);
-        if (!repackQ8 || m.type() != GgmlType.Q8_0) {
+        if (!repack || !InterleavedWeights.handles(m.type())) {
             return m;
         }
-        long bytes = InterleavedQ8Weights.heapBytes(m.rows(), m.cols());
+        long bytes = InterleavedWeights.heapBytes(m.type(), m.rows(), m.cols());
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (!heapHolds(bytes, free, rt.maxMemory())) {
             if (heapShortLogged.compareAndSet(false, true)) {
-                LOG.warn("Q8_0 matrix {} ({} MiB repacked) stays in the file's layout, and so may later ones: the"
+                LOG.warn("{} matrix {} ({} MiB repacked) stays in the file's layout, and so may later ones: the"
                         + " heap has {} MiB free of {} MiB. Their decode runs on the slower row kernels; a larger"
-                        + " -Xmx repacks them", m.name(), bytes >> 20, free >> 20, rt.maxMemory() >> 20);
+                        + " -Xmx repacks them", m.type(), m.name(), bytes >> 20, free >> 20, rt.maxMemory() >> 20);
             }
             return m;
         }
-        return m.withInterleaved(InterleavedQ8Weights.repack(pool, m));
+        return m.withInterleaved(InterleavedWeights.repack(pool, m));
     }
 
     /**

@@ -7,20 +7,20 @@ import java.nio.ByteBuffer;
 
 /**
  * A weight matrix read in place from its tensor's bytes (memory-mapped or in memory): the matmul
- * dequantizes one row at a time into scratch. A Q8_0 matrix may also carry a copy repacked on the
- * heap ({@link InterleavedQ8Weights}), which the vector kernels read for calls of few tokens.
+ * dequantizes one row at a time into scratch. A quantized matrix may also carry a copy repacked on
+ * the heap ({@link InterleavedWeights}), which the vector kernels read for calls of few tokens.
  */
 final class CpuWeightMatrix implements WeightMatrix {
     private final TensorData tensor;
     private final int rows;
     private final int cols;
-    private final InterleavedQ8Weights interleaved;
+    private final InterleavedWeights interleaved;
 
     CpuWeightMatrix(TensorData tensor) {
         this(tensor, null);
     }
 
-    private CpuWeightMatrix(TensorData tensor, InterleavedQ8Weights interleaved) {
+    private CpuWeightMatrix(TensorData tensor, InterleavedWeights interleaved) {
         long[] dims = tensor.dims();
         if (dims.length > 2) {
             throw new IllegalArgumentException("tensor " + tensor.name() + " has " + dims.length
@@ -37,12 +37,12 @@ final class CpuWeightMatrix implements WeightMatrix {
     }
 
     /** This matrix with its repacked copy for the vector kernels' calls of few tokens. */
-    CpuWeightMatrix withInterleaved(InterleavedQ8Weights repacked) {
+    CpuWeightMatrix withInterleaved(InterleavedWeights repacked) {
         return new CpuWeightMatrix(tensor, repacked);
     }
 
-    /** The repacked copy of a Q8_0 matrix, or null where there is none (other types, or no heap for it). */
-    InterleavedQ8Weights interleaved() {
+    /** The repacked copy, or null where there is none (types not repacked, scalar kernels, or no heap for it). */
+    InterleavedWeights interleaved() {
         return interleaved;
     }
 

@@ -22,21 +22,22 @@ import jdk.incubator.vector.VectorSpecies;
  * or panel it belongs to, so a token gets the same bits among any tokens of the same kind of call:
  * prompts give the same logits in one chunk, in chunks of at least a panel or packed, and decode
  * steps the same alone or packed with fewer than a panel of others. Across the kinds the values
- * agree within float rounding ({@link CpuBackend#PANEL_TOKENS}). Q8_0 matrices repacked on the
- * heap ({@link InterleavedQ8Weights}) have one kind: below a panel {@link InterleavedQ8Matmul}
+ * agree within float rounding ({@link CpuBackend#PANEL_TOKENS}). Quantized matrices repacked on
+ * the heap ({@link InterleavedWeights}) have one kind: below a panel {@link InterleavedMatmul}
  * puts rows in the lanes and sums each output in the panels' order.
  *
  * <p>Five ways to the weights:
  * <ul>
- *   <li>fewer than {@link #PANEL_TOKENS} tokens on a repacked Q8_0 matrix: {@link InterleavedQ8Matmul},
- *       straight from the repacked quants;</li>
+ *   <li>fewer than {@link #PANEL_TOKENS} tokens on a repacked matrix (Q8_0, Q4_0, Q4_K, Q5_K,
+ *       Q6_K): {@link InterleavedMatmul}, straight from the repacked quants;</li>
  *   <li>up to {@link #DIRECT_MAX_TOKENS} tokens (decode steps) on Q8_0 weights left in the file's
  *       layout (no heap to repack them): each block's
  *       quants are loaded as bytes (rows copied to a heap array first), widened to floats and
  *       scaled by the block's scale (exactly the dequantized value: an f16 times an 8-bit integer
  *       fits a float), four rows by two tokens at a time;</li>
- *   <li>one token on Q4_K, Q5_K or Q6_K weights ({@link VectorKQuantMatVec}): four rows dequantized a
- *       block at a time into a buffer that stays in the L1 cache;</li>
+ *   <li>one token on Q4_K, Q5_K or Q6_K weights left in the file's layout
+ *       ({@link VectorKQuantMatVec}): four rows dequantized a block at a time into a buffer that
+ *       stays in the L1 cache;</li>
  *   <li>{@link #PANEL_TOKENS} tokens or more: {@link #ROW_BLOCK} rows dequantized into a float
  *       scratch, then applied to panels of tokens packed lane by lane ({@link #multiplyPanels});</li>
  *   <li>otherwise: {@link #ROW_BLOCK} rows are dequantized into a float scratch
@@ -126,9 +127,9 @@ final class VectorMatmul {
 
     static void multiply(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, CpuWeightMatrix w,
             float[] x, int xOff, int tokens, float[] y, int yOff) {
-        InterleavedQ8Weights interleaved = w.interleaved();
+        InterleavedWeights interleaved = w.interleaved();
         if (interleaved != null && tokens < PANEL_TOKENS) {
-            InterleavedQ8Matmul.multiply(pool, scratch, interleaved, x, xOff, tokens, y, yOff);
+            InterleavedMatmul.multiply(pool, scratch, interleaved, x, xOff, tokens, y, yOff);
         } else if (tokens <= DIRECT_MAX_TOKENS && w.type() == GgmlType.Q8_0) {
             multiplyQ8Direct(pool, scratch, w, x, xOff, tokens, y, yOff);
         } else if (tokens == 1 && VectorKQuantMatVec.handles(w.type())) {
@@ -282,7 +283,7 @@ final class VectorMatmul {
     }
 
     /** {@link #LANES} quants from byte {@code at}, as floats times the block scale {@code d}. */
-    static FloatVector q8Lanes(byte[] q, int at, FloatVector d) {
+    private static FloatVector q8Lanes(byte[] q, int at, FloatVector d) {
         return VectorDequantize.widen(ByteVector.fromArray(B, q, at)).mul(d);
     }
 

@@ -10,12 +10,12 @@ public final class CpuBackends {
         return withKernels(kernels, threads, true);
     }
 
-    /** As {@link #withKernels(String, int)}; {@code repackQ8} false keeps Q8_0 matrices in the file's layout only. */
-    static CpuBackend withKernels(String kernels, int threads, boolean repackQ8) {
+    /** As {@link #withKernels(String, int)}; {@code repack} false keeps every matrix in the file's layout only. */
+    static CpuBackend withKernels(String kernels, int threads, boolean repack) {
         String before = System.getProperty(VectorSupport.PROPERTY);
         System.setProperty(VectorSupport.PROPERTY, kernels);
         try {
-            return new CpuBackend(threads, repackQ8);
+            return new CpuBackend(threads, repack);
         } finally {
             if (before == null) {
                 System.clearProperty(VectorSupport.PROPERTY);

@@ -26,15 +26,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The Vector API matmul against the scalar reference kernel, for every weight type, with rows
  * and token counts that leave tails. The two sum the same products in different orders, so they
- * agree within float rounding of the sum: 2e-6 of {@code sum_i |w_i x_i|} per output. Q8_0 runs
- * both ways: repacked ({@link InterleavedQ8Weights}) and, as when the heap has no room for that,
- * on the file's layout.
+ * agree within float rounding of the sum: 2e-6 of {@code sum_i |w_i x_i|} per output. The types
+ * that are repacked ({@link InterleavedWeights}) run both ways: repacked and, as when the heap has
+ * no room for that, on the file's layout.
  */
 class VectorMatmulTest {
     private static final double TOLERANCE = 2e-6;
     private static CpuBackend vector;
     private static CpuBackend scalar;
-    /** Vector kernels on Q8_0 matrices left in the file's layout. */
+    /** Vector kernels on matrices left in the file's layout. */
     private static CpuBackend unpacked;
 
     @BeforeAll
@@ -74,7 +74,7 @@ class VectorMatmulTest {
     @MethodSource("typesRowLengthsAndTokens")
     void vectorEqualsScalarWithinRounding(GgmlType type, int cols, int tokens) {
         assertVectorEqualsScalarWithinRounding(vector, type, cols, tokens);
-        if (type == GgmlType.Q8_0) {
+        if (InterleavedWeights.handles(type)) {
             assertVectorEqualsScalarWithinRounding(unpacked, type, cols, tokens);
         }
     }
@@ -100,29 +100,36 @@ class VectorMatmulTest {
     }
 
     /**
-     * On repacked Q8_0 weights every output, in calls of any size (the row-lane kernels below a
-     * panel, the panels from one), is one chain of fused multiply-adds over k = 0, 1, 2, ... of the
+     * On repacked weights every output, in calls of any size (the row-lane kernels below a panel,
+     * the panels from one), is one chain of fused multiply-adds over k = 0, 1, 2, ... of the
      * dequantized weights: exactly {@code Math.fma} in that order. Row counts that leave a group or a
-     * unit of groups partly padded.
+     * unit of groups partly padded. Besides quantized floats, raw random blocks with every finite f16
+     * scale and min: the repacked weights must be the reference floats for any bits a file holds.
      */
-    @Test
-    void repackedQ8GivesOneChainOfMultiplyAddsPerOutputInCallsOfAnySize() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void repackedWeightsGiveOneChainOfMultiplyAddsPerOutputInCallsOfAnySize(GgmlType type) {
         int[] tokenCounts = {1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 31, 32, 40};
+        int[] rowLengths = type.blockSize() > 32 ? new int[] {256, 1024} : new int[] {32, 96, 1024};
         for (int rows : new int[] {1, 17, 100}) {
-            for (int cols : new int[] {32, 96, 1024}) {
-                TensorData tensor = randomTensor(GgmlType.Q8_0, cols, rows, 13L * rows + cols);
-                float[] w = tensor.toFloatArray();
-                for (int tokens : tokenCounts) {
-                    float[] x = randomFloats(tokens * cols, 17L * tokens + rows);
-                    float[] got = multiply(vector, tensor, x, tokens);
-                    for (int t = 0; t < tokens; t++) {
-                        for (int o = 0; o < rows; o++) {
-                            float acc = 0;
-                            for (int k = 0; k < cols; k++) {
-                                acc = Math.fma(w[o * cols + k], x[t * cols + k], acc);
+            for (int cols : rowLengths) {
+                for (boolean raw : new boolean[] {false, true}) {
+                    TensorData tensor = raw ? rawTensor(type, cols, rows, 3L * rows + cols)
+                            : randomTensor(type, cols, rows, 13L * rows + cols);
+                    assertThat(((CpuWeightMatrix) vector.upload(tensor)).interleaved()).isNotNull();
+                    float[] w = tensor.toFloatArray();
+                    for (int tokens : tokenCounts) {
+                        float[] x = randomFloats(tokens * cols, 17L * tokens + rows);
+                        float[] got = multiply(vector, tensor, x, tokens);
+                        for (int t = 0; t < tokens; t++) {
+                            for (int o = 0; o < rows; o++) {
+                                float acc = 0;
+                                for (int k = 0; k < cols; k++) {
+                                    acc = Math.fma(w[o * cols + k], x[t * cols + k], acc);
+                                }
+                                assertThat(got[t * rows + o]).as("%s%s, %d rows of %d, %d tokens: token %d row %d",
+                                        type, raw ? " raw" : "", rows, cols, tokens, t, o).isEqualTo(acc);
                             }
-                            assertThat(got[t * rows + o]).as("%d rows of %d, %d tokens: token %d row %d", rows, cols,
-                                    tokens, t, o).isEqualTo(acc);
                         }
                     }
                 }
@@ -130,20 +137,45 @@ class VectorMatmulTest {
         }
     }
 
+    /**
+     * Random bytes for every block of {@code type}, with each f16 field (scale, min) set to a random
+     * finite f16, subnormals included.
+     */
+    private static TensorData rawTensor(GgmlType type, int cols, int rows, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        byte[] bytes = new byte[Math.toIntExact(type.byteSize((long) cols * rows))];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) random.nextInt(256);
+        }
+        int blockBytes = Math.toIntExact(type.byteSize(type.blockSize()));
+        int[] halves = switch (type) {
+            case Q6_K -> new int[] {208};
+            case Q4_K, Q5_K -> new int[] {0, 2};
+            default -> new int[] {0};
+        };
+        for (int b = 0; b < bytes.length; b += blockBytes) {
+            for (int at : halves) {
+                int bits = random.nextInt(0x7C00) | (random.nextBoolean() ? 0x8000 : 0);
+                bytes[b + at] = (byte) bits;
+                bytes[b + at + 1] = (byte) (bits >>> 8);
+            }
+        }
+        return TensorData.of("raw", type, new long[] {cols, rows},
+                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN));
+    }
+
     @Test
-    void onlyQ8MatricesAreRepackedAndOnlyWhileAQuarterOfTheHeapStaysFree() {
+    void onlyQuantizedMatricesAreRepackedAndOnlyWhileAQuarterOfTheHeapStaysFree() {
         assertThat(CpuBackend.heapHolds(500, 750, 1000)).isTrue();
         assertThat(CpuBackend.heapHolds(501, 750, 1000)).isFalse();
         assertThat(CpuBackend.heapHolds(0, 200, 1000)).isFalse();
-        TensorData q8 = randomTensor(GgmlType.Q8_0, 64, 20, 1);
-        assertThat(((CpuWeightMatrix) vector.upload(q8)).interleaved()).isNotNull();
-        assertThat(((CpuWeightMatrix) unpacked.upload(q8)).interleaved()).isNull();
-        assertThat(((CpuWeightMatrix) scalar.upload(q8)).interleaved()).isNull();
         for (GgmlType type : GgmlType.values()) {
-            if (type != GgmlType.Q8_0) {
-                TensorData other = randomTensor(type, testRowLength(type), 20, 2);
-                assertThat(((CpuWeightMatrix) vector.upload(other)).interleaved()).as("%s", type).isNull();
-            }
+            TensorData tensor = randomTensor(type, testRowLength(type), 20, 2);
+            boolean quantized = type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16;
+            assertThat(((CpuWeightMatrix) vector.upload(tensor)).interleaved() != null).as("%s", type)
+                    .isEqualTo(quantized);
+            assertThat(((CpuWeightMatrix) unpacked.upload(tensor)).interleaved()).as("%s", type).isNull();
+            assertThat(((CpuWeightMatrix) scalar.upload(tensor)).interleaved()).as("%s", type).isNull();
         }
     }
 

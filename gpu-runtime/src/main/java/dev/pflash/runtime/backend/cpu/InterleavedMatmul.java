@@ -2,13 +2,15 @@ package dev.pflash.runtime.backend.cpu;
 
 import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
 import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The matmul of fewer than {@link VectorMatmul#PANEL_TOKENS} tokens on {@link InterleavedQ8Weights}:
- * lanes over rows. For each k one load widens quant k of a group's {@link InterleavedQ8Weights#GROUP}
- * rows and the block scales turn it into the weights ({@link VectorMatmul#q8Lanes}); each token's
+ * The matmul of fewer than {@link VectorMatmul#PANEL_TOKENS} tokens on {@link InterleavedWeights}:
+ * lanes over rows. For each k one load widens quant k of a group's {@link InterleavedWeights#GROUP}
+ * rows, and the sub-block's scales and mins turn it into the weights ({@link #lanes}); each token's
  * {@code x[k]}, broadcast, is multiplied into that token's accumulator. Each output is thus one
  * chain of fused multiply-adds over {@code k = 0, 1, 2, ...}, the same chain as in a token's lane
  * of the prefill panels: on these weights a token gets the same bits in a call of any size, decode
@@ -18,27 +20,30 @@ import jdk.incubator.vector.VectorSpecies;
  * kernels on the file's layout copy each row's bytes, dequantize them and run 4 x 4 tiles. Measured
  * on one AVX-512 core through {@code CpuBackend.matmul} (3072 x 1024 Q8_0, 200 calls): 1 token
  * 15-17 GMAC/s against 7.8, 2 tokens 23-28 against 12, 4 tokens 43 against 14, 8 tokens 49-50
- * against 19-23. Each kernel reuses a widened weight vector for every token it holds and a
- * broadcast activation for every group: 2 groups x 8 tokens, 4 x 4, 4 x 2 and 4 x 1 (16, 16, 8
- * and 4 accumulators).
+ * against 19-23; Q4_K and Q6_K 8 tokens 53 against 19-20. Each kernel reuses a widened weight
+ * vector for every token it holds and a broadcast activation for every group: 2 groups x 8 tokens,
+ * 4 x 4, 4 x 2 and 4 x 1 (16, 16, 8 and 4 accumulators).
  *
- * <p>Work is cut in units of {@link InterleavedQ8Weights#UNIT_GROUPS} groups. The tokens go
+ * <p>Work is cut in units of {@link InterleavedWeights#UNIT_GROUPS} groups. The tokens go
  * through each unit 8 at a time; the last 1-7 as 1, 2 or 4 tokens, or as 8 with zero tokens
- * added. The block loops count {@code j} from 0 to 32 and derive {@code k}: written as a loop from
- * {@code b*32} to {@code (b+1)*32}, C2 kept the accumulators as objects (1.2 GMAC/s, gigabytes of
- * garbage a second).
+ * added. The k loops go by spans of {@link InterleavedWeights#SPAN} values, the smallest sub-block
+ * (Q6_K's), each span loading its sub-block's scales; inside a span {@code j} counts from 0 to
+ * the constant {@code SPAN} and {@code k} is derived. Written as a loop from {@code b*32} to
+ * {@code (b+1)*32}, or to a sub-block size read from the weights, C2 kept the accumulators as
+ * objects (1.2 GMAC/s, gigabytes of garbage a second).
  */
-final class InterleavedQ8Matmul {
+final class InterleavedMatmul {
     private static final VectorSpecies<Float> F = VectorMatmul.F;
-    private static final int G = InterleavedQ8Weights.GROUP;
-    private static final int UNIT = InterleavedQ8Weights.UNIT_GROUPS;
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
+    private static final int G = InterleavedWeights.GROUP;
+    private static final int UNIT = InterleavedWeights.UNIT_GROUPS;
     private static final int UNIT_ROWS = UNIT * G;
-    private static final int BLOCK = 32;
+    private static final int SPAN = InterleavedWeights.SPAN;
 
-    private InterleavedQ8Matmul() {
+    private InterleavedMatmul() {
     }
 
-    static void multiply(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, InterleavedQ8Weights w, float[] x,
+    static void multiply(CpuThreadPool pool, ThreadLocal<CpuScratch> scratch, InterleavedWeights w, float[] x,
             int xOff, int tokens, float[] y, int yOff) {
         int units = w.groups() / UNIT;
         int cols = w.cols();
@@ -75,6 +80,14 @@ final class InterleavedQ8Matmul {
         });
     }
 
+    /**
+     * Weight k of a group's rows from its quants at {@code at}: the quants widened, times the
+     * sub-block's scales {@code d}, plus minus its mins {@code negMin}, in one rounding.
+     */
+    private static FloatVector lanes(byte[] q, int at, FloatVector d, FloatVector negMin) {
+        return VectorDequantize.widen(ByteVector.fromArray(B, q, at)).fma(d, negMin);
+    }
+
     /** Outputs {@code out[t*UNIT_ROWS + i]} of the unit's rows from {@code row0}, those that exist, into {@code y}. */
     private static void unpack(float[] out, int tokens, int row0, int rows, float[] y, int yAt) {
         int n = Math.min(UNIT_ROWS, rows - row0);
@@ -84,32 +97,42 @@ final class InterleavedQ8Matmul {
     }
 
     /** One token, the unit's 4 groups from {@code g0}, into {@code out[i]}. */
-    private static void oneToken(InterleavedQ8Weights w, int g0, float[] x, int xAt, float[] out) {
+    private static void oneToken(InterleavedWeights w, int g0, float[] x, int xAt, float[] out) {
         byte[] q0 = w.quants(g0);
         byte[] q1 = w.quants(g0 + 1);
         byte[] q2 = w.quants(g0 + 2);
         byte[] q3 = w.quants(g0 + 3);
         float[] s0 = w.scales(g0);
+        float[] ns0 = w.negMins(g0);
         float[] s1 = w.scales(g0 + 1);
+        float[] ns1 = w.negMins(g0 + 1);
         float[] s2 = w.scales(g0 + 2);
+        float[] ns2 = w.negMins(g0 + 2);
         float[] s3 = w.scales(g0 + 3);
+        float[] ns3 = w.negMins(g0 + 3);
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
-        int blocks = w.blocks();
-        for (int b = 0; b < blocks; b++) {
+        int spans = w.cols() / SPAN;
+        int shift = w.spanShift();
+        for (int h = 0; h < spans; h++) {
+            int b = h >> shift;
             FloatVector d0 = FloatVector.fromArray(F, s0, b * G);
+            FloatVector m0 = FloatVector.fromArray(F, ns0, b * G);
             FloatVector d1 = FloatVector.fromArray(F, s1, b * G);
+            FloatVector m1 = FloatVector.fromArray(F, ns1, b * G);
             FloatVector d2 = FloatVector.fromArray(F, s2, b * G);
+            FloatVector m2 = FloatVector.fromArray(F, ns2, b * G);
             FloatVector d3 = FloatVector.fromArray(F, s3, b * G);
-            for (int j = 0; j < BLOCK; j++) {
-                int k = b * BLOCK + j;
+            FloatVector m3 = FloatVector.fromArray(F, ns3, b * G);
+            for (int j = 0; j < SPAN; j++) {
+                int k = h * SPAN + j;
                 FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
-                a0 = VectorMatmul.q8Lanes(q0, k * G, d0).fma(v, a0);
-                a1 = VectorMatmul.q8Lanes(q1, k * G, d1).fma(v, a1);
-                a2 = VectorMatmul.q8Lanes(q2, k * G, d2).fma(v, a2);
-                a3 = VectorMatmul.q8Lanes(q3, k * G, d3).fma(v, a3);
+                a0 = lanes(q0, k * G, d0, m0).fma(v, a0);
+                a1 = lanes(q1, k * G, d1, m1).fma(v, a1);
+                a2 = lanes(q2, k * G, d2, m2).fma(v, a2);
+                a3 = lanes(q3, k * G, d3, m3).fma(v, a3);
             }
         }
         a0.intoArray(out, 0);
@@ -119,15 +142,19 @@ final class InterleavedQ8Matmul {
     }
 
     /** Two tokens {@code cols} apart, the unit's 4 groups, into {@code out[t*UNIT_ROWS + i]}. */
-    private static void twoTokens(InterleavedQ8Weights w, int g0, float[] x, int xAt, int cols, float[] out) {
+    private static void twoTokens(InterleavedWeights w, int g0, float[] x, int xAt, int cols, float[] out) {
         byte[] q0 = w.quants(g0);
         byte[] q1 = w.quants(g0 + 1);
         byte[] q2 = w.quants(g0 + 2);
         byte[] q3 = w.quants(g0 + 3);
         float[] s0 = w.scales(g0);
+        float[] ns0 = w.negMins(g0);
         float[] s1 = w.scales(g0 + 1);
+        float[] ns1 = w.negMins(g0 + 1);
         float[] s2 = w.scales(g0 + 2);
+        float[] ns2 = w.negMins(g0 + 2);
         float[] s3 = w.scales(g0 + 3);
+        float[] ns3 = w.negMins(g0 + 3);
         int x1 = xAt + cols;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -137,26 +164,32 @@ final class InterleavedQ8Matmul {
         FloatVector b1 = FloatVector.zero(F);
         FloatVector b2 = FloatVector.zero(F);
         FloatVector b3 = FloatVector.zero(F);
-        int blocks = w.blocks();
-        for (int b = 0; b < blocks; b++) {
+        int spans = w.cols() / SPAN;
+        int shift = w.spanShift();
+        for (int h = 0; h < spans; h++) {
+            int b = h >> shift;
             FloatVector d0 = FloatVector.fromArray(F, s0, b * G);
+            FloatVector m0 = FloatVector.fromArray(F, ns0, b * G);
             FloatVector d1 = FloatVector.fromArray(F, s1, b * G);
+            FloatVector m1 = FloatVector.fromArray(F, ns1, b * G);
             FloatVector d2 = FloatVector.fromArray(F, s2, b * G);
+            FloatVector m2 = FloatVector.fromArray(F, ns2, b * G);
             FloatVector d3 = FloatVector.fromArray(F, s3, b * G);
-            for (int j = 0; j < BLOCK; j++) {
-                int k = b * BLOCK + j;
+            FloatVector m3 = FloatVector.fromArray(F, ns3, b * G);
+            for (int j = 0; j < SPAN; j++) {
+                int k = h * SPAN + j;
                 FloatVector u = FloatVector.broadcast(F, x[xAt + k]);
                 FloatVector v = FloatVector.broadcast(F, x[x1 + k]);
-                FloatVector c = VectorMatmul.q8Lanes(q0, k * G, d0);
+                FloatVector c = lanes(q0, k * G, d0, m0);
                 a0 = c.fma(u, a0);
                 b0 = c.fma(v, b0);
-                c = VectorMatmul.q8Lanes(q1, k * G, d1);
+                c = lanes(q1, k * G, d1, m1);
                 a1 = c.fma(u, a1);
                 b1 = c.fma(v, b1);
-                c = VectorMatmul.q8Lanes(q2, k * G, d2);
+                c = lanes(q2, k * G, d2, m2);
                 a2 = c.fma(u, a2);
                 b2 = c.fma(v, b2);
-                c = VectorMatmul.q8Lanes(q3, k * G, d3);
+                c = lanes(q3, k * G, d3, m3);
                 a3 = c.fma(u, a3);
                 b3 = c.fma(v, b3);
             }
@@ -172,15 +205,19 @@ final class InterleavedQ8Matmul {
     }
 
     /** Four tokens {@code cols} apart, the unit's 4 groups from {@code g0}, into {@code out[t*UNIT_ROWS + i]}. */
-    private static void fourTokens(InterleavedQ8Weights w, int g0, float[] x, int xAt, int cols, float[] out) {
+    private static void fourTokens(InterleavedWeights w, int g0, float[] x, int xAt, int cols, float[] out) {
         byte[] q0 = w.quants(g0);
         byte[] q1 = w.quants(g0 + 1);
         byte[] q2 = w.quants(g0 + 2);
         byte[] q3 = w.quants(g0 + 3);
         float[] s0 = w.scales(g0);
+        float[] ns0 = w.negMins(g0);
         float[] s1 = w.scales(g0 + 1);
+        float[] ns1 = w.negMins(g0 + 1);
         float[] s2 = w.scales(g0 + 2);
+        float[] ns2 = w.negMins(g0 + 2);
         float[] s3 = w.scales(g0 + 3);
+        float[] ns3 = w.negMins(g0 + 3);
         int x1 = xAt + cols;
         int x2 = x1 + cols;
         int x3 = x2 + cols;
@@ -200,34 +237,40 @@ final class InterleavedQ8Matmul {
         FloatVector a31 = FloatVector.zero(F);
         FloatVector a32 = FloatVector.zero(F);
         FloatVector a33 = FloatVector.zero(F);
-        int blocks = w.blocks();
-        for (int b = 0; b < blocks; b++) {
+        int spans = w.cols() / SPAN;
+        int shift = w.spanShift();
+        for (int h = 0; h < spans; h++) {
+            int b = h >> shift;
             FloatVector d0 = FloatVector.fromArray(F, s0, b * G);
+            FloatVector m0 = FloatVector.fromArray(F, ns0, b * G);
             FloatVector d1 = FloatVector.fromArray(F, s1, b * G);
+            FloatVector m1 = FloatVector.fromArray(F, ns1, b * G);
             FloatVector d2 = FloatVector.fromArray(F, s2, b * G);
+            FloatVector m2 = FloatVector.fromArray(F, ns2, b * G);
             FloatVector d3 = FloatVector.fromArray(F, s3, b * G);
-            for (int j = 0; j < BLOCK; j++) {
-                int k = b * BLOCK + j;
+            FloatVector m3 = FloatVector.fromArray(F, ns3, b * G);
+            for (int j = 0; j < SPAN; j++) {
+                int k = h * SPAN + j;
                 FloatVector v0 = FloatVector.broadcast(F, x[xAt + k]);
                 FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
                 FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
                 FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
-                FloatVector c = VectorMatmul.q8Lanes(q0, k * G, d0);
+                FloatVector c = lanes(q0, k * G, d0, m0);
                 a00 = c.fma(v0, a00);
                 a01 = c.fma(v1, a01);
                 a02 = c.fma(v2, a02);
                 a03 = c.fma(v3, a03);
-                c = VectorMatmul.q8Lanes(q1, k * G, d1);
+                c = lanes(q1, k * G, d1, m1);
                 a10 = c.fma(v0, a10);
                 a11 = c.fma(v1, a11);
                 a12 = c.fma(v2, a12);
                 a13 = c.fma(v3, a13);
-                c = VectorMatmul.q8Lanes(q2, k * G, d2);
+                c = lanes(q2, k * G, d2, m2);
                 a20 = c.fma(v0, a20);
                 a21 = c.fma(v1, a21);
                 a22 = c.fma(v2, a22);
                 a23 = c.fma(v3, a23);
-                c = VectorMatmul.q8Lanes(q3, k * G, d3);
+                c = lanes(q3, k * G, d3, m3);
                 a30 = c.fma(v0, a30);
                 a31 = c.fma(v1, a31);
                 a32 = c.fma(v2, a32);
@@ -256,12 +299,14 @@ final class InterleavedQ8Matmul {
      * Eight tokens {@code cols} apart, groups {@code g} and {@code g + 1} of the unit from {@code g0},
      * into {@code out[t*UNIT_ROWS + i]}.
      */
-    private static void eightTokens(InterleavedQ8Weights w, int g, int g0, float[] x, int xAt, int cols,
+    private static void eightTokens(InterleavedWeights w, int g, int g0, float[] x, int xAt, int cols,
             float[] out) {
         byte[] q = w.quants(g);
         byte[] p = w.quants(g + 1);
         float[] s = w.scales(g);
+        float[] ns = w.negMins(g);
         float[] sp = w.scales(g + 1);
+        float[] nsp = w.negMins(g + 1);
         int x1 = xAt + cols;
         int x2 = x1 + cols;
         int x3 = x2 + cols;
@@ -285,14 +330,18 @@ final class InterleavedQ8Matmul {
         FloatVector b5 = FloatVector.zero(F);
         FloatVector b6 = FloatVector.zero(F);
         FloatVector b7 = FloatVector.zero(F);
-        int blocks = w.blocks();
-        for (int b = 0; b < blocks; b++) {
+        int spans = w.cols() / SPAN;
+        int shift = w.spanShift();
+        for (int h = 0; h < spans; h++) {
+            int b = h >> shift;
             FloatVector d = FloatVector.fromArray(F, s, b * G);
+            FloatVector md = FloatVector.fromArray(F, ns, b * G);
             FloatVector e = FloatVector.fromArray(F, sp, b * G);
-            for (int j = 0; j < BLOCK; j++) {
-                int k = b * BLOCK + j;
-                FloatVector c = VectorMatmul.q8Lanes(q, k * G, d);
-                FloatVector f = VectorMatmul.q8Lanes(p, k * G, e);
+            FloatVector me = FloatVector.fromArray(F, nsp, b * G);
+            for (int j = 0; j < SPAN; j++) {
+                int k = h * SPAN + j;
+                FloatVector c = lanes(q, k * G, d, md);
+                FloatVector f = lanes(p, k * G, e, me);
                 FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
                 a0 = c.fma(v, a0);
                 b0 = f.fma(v, b0);
