@@ -4,6 +4,8 @@ import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
 import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -35,6 +37,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class InterleavedMatmul {
     private static final VectorSpecies<Float> F = VectorMatmul.F;
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final int G = InterleavedWeights.GROUP;
     private static final int UNIT = InterleavedWeights.UNIT_GROUPS;
     private static final int UNIT_ROWS = UNIT * G;
@@ -81,11 +84,16 @@ final class InterleavedMatmul {
     }
 
     /**
-     * Weight k of a group's rows from its quants at {@code at}: the quants widened, times the
-     * sub-block's scales {@code d}, plus minus its mins {@code negMin}, in one rounding.
+     * Weight k of a group's rows from its quants at {@code at}: the quants widened (a byte each, or
+     * the low or high nibble, {@code nibble} 0 or 4), times the sub-block's scales {@code d}, plus
+     * minus its mins {@code negMin}, in one rounding.
      */
-    private static FloatVector lanes(byte[] q, int at, FloatVector d, FloatVector negMin) {
-        return VectorDequantize.widen(ByteVector.fromArray(B, q, at)).fma(d, negMin);
+    private static FloatVector lanes(byte[] q, int at, int nibble, FloatVector d, FloatVector negMin) {
+        IntVector v = (IntVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2I, I, 0);
+        if (nibble >= 0) {
+            v = v.lanewise(VectorOperators.LSHR, nibble).and(0x0F);
+        }
+        return ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(d, negMin);
     }
 
     /** Outputs {@code out[t*UNIT_ROWS + i]} of the unit's rows from {@code row0}, those that exist, into {@code y}. */
@@ -118,6 +126,8 @@ final class InterleavedMatmul {
         int shift = w.spanShift();
         for (int h = 0; h < spans; h++) {
             int b = h >> shift;
+            int at = w.spanAt(h);
+            int nibble = w.spanNibble(h);
             FloatVector d0 = FloatVector.fromArray(F, s0, b * G);
             FloatVector m0 = FloatVector.fromArray(F, ns0, b * G);
             FloatVector d1 = FloatVector.fromArray(F, s1, b * G);
@@ -129,10 +139,10 @@ final class InterleavedMatmul {
             for (int j = 0; j < SPAN; j++) {
                 int k = h * SPAN + j;
                 FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
-                a0 = lanes(q0, k * G, d0, m0).fma(v, a0);
-                a1 = lanes(q1, k * G, d1, m1).fma(v, a1);
-                a2 = lanes(q2, k * G, d2, m2).fma(v, a2);
-                a3 = lanes(q3, k * G, d3, m3).fma(v, a3);
+                a0 = lanes(q0, at + j * G, nibble, d0, m0).fma(v, a0);
+                a1 = lanes(q1, at + j * G, nibble, d1, m1).fma(v, a1);
+                a2 = lanes(q2, at + j * G, nibble, d2, m2).fma(v, a2);
+                a3 = lanes(q3, at + j * G, nibble, d3, m3).fma(v, a3);
             }
         }
         a0.intoArray(out, 0);
@@ -168,6 +178,8 @@ final class InterleavedMatmul {
         int shift = w.spanShift();
         for (int h = 0; h < spans; h++) {
             int b = h >> shift;
+            int at = w.spanAt(h);
+            int nibble = w.spanNibble(h);
             FloatVector d0 = FloatVector.fromArray(F, s0, b * G);
             FloatVector m0 = FloatVector.fromArray(F, ns0, b * G);
             FloatVector d1 = FloatVector.fromArray(F, s1, b * G);
@@ -180,16 +192,16 @@ final class InterleavedMatmul {
                 int k = h * SPAN + j;
                 FloatVector u = FloatVector.broadcast(F, x[xAt + k]);
                 FloatVector v = FloatVector.broadcast(F, x[x1 + k]);
-                FloatVector c = lanes(q0, k * G, d0, m0);
+                FloatVector c = lanes(q0, at + j * G, nibble, d0, m0);
                 a0 = c.fma(u, a0);
                 b0 = c.fma(v, b0);
-                c = lanes(q1, k * G, d1, m1);
+                c = lanes(q1, at + j * G, nibble, d1, m1);
                 a1 = c.fma(u, a1);
                 b1 = c.fma(v, b1);
-                c = lanes(q2, k * G, d2, m2);
+                c = lanes(q2, at + j * G, nibble, d2, m2);
                 a2 = c.fma(u, a2);
                 b2 = c.fma(v, b2);
-                c = lanes(q3, k * G, d3, m3);
+                c = lanes(q3, at + j * G, nibble, d3, m3);
                 a3 = c.fma(u, a3);
                 b3 = c.fma(v, b3);
             }
@@ -241,6 +253,8 @@ final class InterleavedMatmul {
         int shift = w.spanShift();
         for (int h = 0; h < spans; h++) {
             int b = h >> shift;
+            int at = w.spanAt(h);
+            int nibble = w.spanNibble(h);
             FloatVector d0 = FloatVector.fromArray(F, s0, b * G);
             FloatVector m0 = FloatVector.fromArray(F, ns0, b * G);
             FloatVector d1 = FloatVector.fromArray(F, s1, b * G);
@@ -255,22 +269,22 @@ final class InterleavedMatmul {
                 FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
                 FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
                 FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
-                FloatVector c = lanes(q0, k * G, d0, m0);
+                FloatVector c = lanes(q0, at + j * G, nibble, d0, m0);
                 a00 = c.fma(v0, a00);
                 a01 = c.fma(v1, a01);
                 a02 = c.fma(v2, a02);
                 a03 = c.fma(v3, a03);
-                c = lanes(q1, k * G, d1, m1);
+                c = lanes(q1, at + j * G, nibble, d1, m1);
                 a10 = c.fma(v0, a10);
                 a11 = c.fma(v1, a11);
                 a12 = c.fma(v2, a12);
                 a13 = c.fma(v3, a13);
-                c = lanes(q2, k * G, d2, m2);
+                c = lanes(q2, at + j * G, nibble, d2, m2);
                 a20 = c.fma(v0, a20);
                 a21 = c.fma(v1, a21);
                 a22 = c.fma(v2, a22);
                 a23 = c.fma(v3, a23);
-                c = lanes(q3, k * G, d3, m3);
+                c = lanes(q3, at + j * G, nibble, d3, m3);
                 a30 = c.fma(v0, a30);
                 a31 = c.fma(v1, a31);
                 a32 = c.fma(v2, a32);
@@ -334,14 +348,16 @@ final class InterleavedMatmul {
         int shift = w.spanShift();
         for (int h = 0; h < spans; h++) {
             int b = h >> shift;
+            int at = w.spanAt(h);
+            int nibble = w.spanNibble(h);
             FloatVector d = FloatVector.fromArray(F, s, b * G);
             FloatVector md = FloatVector.fromArray(F, ns, b * G);
             FloatVector e = FloatVector.fromArray(F, sp, b * G);
             FloatVector me = FloatVector.fromArray(F, nsp, b * G);
             for (int j = 0; j < SPAN; j++) {
                 int k = h * SPAN + j;
-                FloatVector c = lanes(q, k * G, d, md);
-                FloatVector f = lanes(p, k * G, e, me);
+                FloatVector c = lanes(q, at + j * G, nibble, d, md);
+                FloatVector f = lanes(p, at + j * G, nibble, e, me);
                 FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
                 a0 = c.fma(v, a0);
                 b0 = f.fma(v, b0);
