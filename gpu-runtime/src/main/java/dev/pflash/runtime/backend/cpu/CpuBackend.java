@@ -11,6 +11,7 @@ import dev.pflash.runtime.backend.WeightMatrix;
 import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
 import dev.pflash.runtime.gguf.TensorData;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,11 @@ public final class CpuBackend implements Backend {
      * free, for activations, KV caches and the prefix cache.
      */
     private static final double HEAP_KEPT_FREE = 0.25;
+    /**
+     * Most of the maximum heap the repacked copies may take together, so that a model too big to
+     * repack whole (a 27B on a 12 GB heap) leaves its KV cache room beyond {@link #HEAP_KEPT_FREE}.
+     */
+    private static final double HEAP_FOR_REPACKED = 0.5;
 
     private final CpuThreadPool pool;
     private final ThreadLocal<CpuScratch> scratch = ThreadLocal.withInitial(CpuScratch::new);
@@ -50,6 +56,8 @@ public final class CpuBackend implements Backend {
     /** Whether uploaded quantized matrices get a repacked copy while the heap has room for it. */
     private final boolean repack;
     private final AtomicBoolean heapShortLogged = new AtomicBoolean();
+    /** Heap bytes of the repacked copies made so far. */
+    private final AtomicLong repackedBytes = new AtomicLong();
 
     /**
      * A backend running each op on {@code threads} threads (at least 1), with the vector kernels
@@ -109,7 +117,8 @@ public final class CpuBackend implements Backend {
 
     /**
      * The tensor read in place; a quantized matrix also repacked on the heap for the vector kernels
-     * ({@link InterleavedWeights}) while the heap keeps {@link #HEAP_KEPT_FREE} of its maximum free.
+     * ({@link InterleavedWeights}) while the copies take at most {@link #HEAP_FOR_REPACKED} of the
+     * maximum heap and leave {@link #HEAP_KEPT_FREE} of it free.
      * A matrix left out runs on the row kernels instead, a third to a half slower in decode, and
      * the log says so once.
      */
@@ -122,23 +131,26 @@ public final class CpuBackend implements Backend {
         long bytes = InterleavedWeights.heapBytes(m.type(), m.rows(), m.cols());
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (!heapHolds(bytes, free, rt.maxMemory())) {
+        if (!heapHolds(bytes, repackedBytes.get(), free, rt.maxMemory())) {
             if (heapShortLogged.compareAndSet(false, true)) {
                 LOG.warn("{} matrix {} ({} MiB repacked) stays in the file's layout, and so may later ones: the"
-                        + " heap has {} MiB free of {} MiB. Their decode runs on the slower row kernels; a larger"
-                        + " -Xmx repacks them", m.type(), m.name(), bytes >> 20, free >> 20, rt.maxMemory() >> 20);
+                        + " heap has {} MiB free of {} MiB, {} MiB of it repacked copies (at most half the heap)."
+                        + " Their decode runs on the slower row kernels; a larger -Xmx repacks them", m.type(),
+                        m.name(), bytes >> 20, free >> 20, rt.maxMemory() >> 20, repackedBytes.get() >> 20);
             }
             return m;
         }
+        repackedBytes.addAndGet(bytes);
         return m.withInterleaved(InterleavedWeights.repack(pool, m));
     }
 
     /**
-     * Whether a heap of {@code max} bytes, {@code free} of them free, keeps {@link #HEAP_KEPT_FREE}
-     * of it free after {@code bytes} more.
+     * Whether a heap of {@code max} bytes, {@code free} of them free and {@code repacked} of them
+     * repacked copies, takes a copy of {@code bytes} more: the copies stay within
+     * {@link #HEAP_FOR_REPACKED} of it and {@link #HEAP_KEPT_FREE} of it stays free.
      */
-    static boolean heapHolds(long bytes, long free, long max) {
-        return free - bytes >= HEAP_KEPT_FREE * max;
+    static boolean heapHolds(long bytes, long repacked, long free, long max) {
+        return repacked + bytes <= HEAP_FOR_REPACKED * max && free - bytes >= HEAP_KEPT_FREE * max;
     }
 
     @Override

@@ -165,10 +165,12 @@ class VectorMatmulTest {
     }
 
     @Test
-    void onlyQuantizedMatricesAreRepackedAndOnlyWhileAQuarterOfTheHeapStaysFree() {
-        assertThat(CpuBackend.heapHolds(500, 750, 1000)).isTrue();
-        assertThat(CpuBackend.heapHolds(501, 750, 1000)).isFalse();
-        assertThat(CpuBackend.heapHolds(0, 200, 1000)).isFalse();
+    void onlyQuantizedMatricesAreRepackedWithinHalfTheHeapAndWhileAQuarterStaysFree() {
+        assertThat(CpuBackend.heapHolds(500, 0, 750, 1000)).isTrue();
+        assertThat(CpuBackend.heapHolds(501, 0, 750, 1000)).isFalse();
+        assertThat(CpuBackend.heapHolds(0, 0, 200, 1000)).isFalse();
+        assertThat(CpuBackend.heapHolds(100, 400, 900, 1000)).isTrue();
+        assertThat(CpuBackend.heapHolds(101, 400, 900, 1000)).isFalse();
         for (GgmlType type : GgmlType.values()) {
             TensorData tensor = randomTensor(type, testRowLength(type), 20, 2);
             boolean quantized = type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16;
