@@ -9,11 +9,12 @@ final class CpuScratch {
     /** Names of the reusable slots. */
     enum Slot {
         WEIGHT_ROW, WEIGHT_ROWS, WEIGHT_BLOCK, ACCUMULATORS, TRANSPOSED_INPUT, TOKEN_PANELS, PANEL_OUTPUT,
-        ROPE_COS, ROPE_SIN
+        UNIT_SCALES, ROPE_COS, ROPE_SIN
     }
 
     private final float[][] vectors = new float[Slot.values().length][];
     private byte[] bytes = new byte[0];
+    private float[][] references = new float[0][];
     private final float[][][] matrices = new float[Slot.values().length][][];
     /** Made on first use: the class needs the Vector API module, which the scalar kernels run without. */
     private KQuantScales kQuantScales;
@@ -34,6 +35,17 @@ final class CpuScratch {
             bytes = new byte[n];
         }
         return bytes;
+    }
+
+    /**
+     * At least {@code n} slots for references to float arrays, contents unspecified: a kernel's
+     * choice among stored and scratch arrays, made without allocating.
+     */
+    float[][] references(int n) {
+        if (references.length < n) {
+            references = new float[n][];
+        }
+        return references;
     }
 
     /** The unpacked scales of the K-quant block being dequantized. */

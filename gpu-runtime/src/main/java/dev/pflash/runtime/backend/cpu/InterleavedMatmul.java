@@ -54,8 +54,14 @@ final class InterleavedMatmul {
             CpuScratch s = scratch.get();
             float[] out = s.vector(Slot.PANEL_OUTPUT, 8 * UNIT_ROWS);
             float[] padded = s.vector(Slot.TOKEN_PANELS, 8 * cols);
+            float[][] room = s.matrix(Slot.UNIT_SCALES, 2 * UNIT, w.subBlocks() * G);
+            float[][] scales = s.references(2 * UNIT);
             for (int u = from; u < to; u++) {
                 int g0 = u * UNIT;
+                for (int i = 0; i < UNIT; i++) {
+                    scales[i] = w.scales(g0 + i, room[i]);
+                    scales[UNIT + i] = w.negMins(g0 + i, room[UNIT + i]);
+                }
                 for (int t0 = 0; t0 < tokens; t0 += 8) {
                     int n = Math.min(8, tokens - t0);
                     int xAt = xOff + t0 * cols;
@@ -69,12 +75,12 @@ final class InterleavedMatmul {
                         xsAt = 0;
                     }
                     switch (width) {
-                        case 1 -> oneToken(w, g0, xs, xsAt, out);
-                        case 2 -> twoTokens(w, g0, xs, xsAt, cols, out);
-                        case 4 -> fourTokens(w, g0, xs, xsAt, cols, out);
+                        case 1 -> oneToken(w, g0, scales, xs, xsAt, out);
+                        case 2 -> twoTokens(w, g0, scales, xs, xsAt, cols, out);
+                        case 4 -> fourTokens(w, g0, scales, xs, xsAt, cols, out);
                         default -> {
-                            eightTokens(w, g0, g0, xs, xsAt, cols, out);
-                            eightTokens(w, g0 + 2, g0, xs, xsAt, cols, out);
+                            eightTokens(w, g0, g0, scales, xs, xsAt, cols, out);
+                            eightTokens(w, g0 + 2, g0, scales, xs, xsAt, cols, out);
                         }
                     }
                     unpack(out, n, g0 * G, w.rows(), y, yOff + t0 * w.rows());
@@ -105,19 +111,19 @@ final class InterleavedMatmul {
     }
 
     /** One token, the unit's 4 groups from {@code g0}, into {@code out[i]}. */
-    private static void oneToken(InterleavedWeights w, int g0, float[] x, int xAt, float[] out) {
+    private static void oneToken(InterleavedWeights w, int g0, float[][] scales, float[] x, int xAt, float[] out) {
         byte[] q0 = w.quants(g0);
         byte[] q1 = w.quants(g0 + 1);
         byte[] q2 = w.quants(g0 + 2);
         byte[] q3 = w.quants(g0 + 3);
-        float[] s0 = w.scales(g0);
-        float[] ns0 = w.negMins(g0);
-        float[] s1 = w.scales(g0 + 1);
-        float[] ns1 = w.negMins(g0 + 1);
-        float[] s2 = w.scales(g0 + 2);
-        float[] ns2 = w.negMins(g0 + 2);
-        float[] s3 = w.scales(g0 + 3);
-        float[] ns3 = w.negMins(g0 + 3);
+        float[] s0 = scales[0];
+        float[] ns0 = scales[UNIT + 0];
+        float[] s1 = scales[1];
+        float[] ns1 = scales[UNIT + 1];
+        float[] s2 = scales[2];
+        float[] ns2 = scales[UNIT + 2];
+        float[] s3 = scales[3];
+        float[] ns3 = scales[UNIT + 3];
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -152,19 +158,19 @@ final class InterleavedMatmul {
     }
 
     /** Two tokens {@code cols} apart, the unit's 4 groups, into {@code out[t*UNIT_ROWS + i]}. */
-    private static void twoTokens(InterleavedWeights w, int g0, float[] x, int xAt, int cols, float[] out) {
+    private static void twoTokens(InterleavedWeights w, int g0, float[][] scales, float[] x, int xAt, int cols, float[] out) {
         byte[] q0 = w.quants(g0);
         byte[] q1 = w.quants(g0 + 1);
         byte[] q2 = w.quants(g0 + 2);
         byte[] q3 = w.quants(g0 + 3);
-        float[] s0 = w.scales(g0);
-        float[] ns0 = w.negMins(g0);
-        float[] s1 = w.scales(g0 + 1);
-        float[] ns1 = w.negMins(g0 + 1);
-        float[] s2 = w.scales(g0 + 2);
-        float[] ns2 = w.negMins(g0 + 2);
-        float[] s3 = w.scales(g0 + 3);
-        float[] ns3 = w.negMins(g0 + 3);
+        float[] s0 = scales[0];
+        float[] ns0 = scales[UNIT + 0];
+        float[] s1 = scales[1];
+        float[] ns1 = scales[UNIT + 1];
+        float[] s2 = scales[2];
+        float[] ns2 = scales[UNIT + 2];
+        float[] s3 = scales[3];
+        float[] ns3 = scales[UNIT + 3];
         int x1 = xAt + cols;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -217,19 +223,19 @@ final class InterleavedMatmul {
     }
 
     /** Four tokens {@code cols} apart, the unit's 4 groups from {@code g0}, into {@code out[t*UNIT_ROWS + i]}. */
-    private static void fourTokens(InterleavedWeights w, int g0, float[] x, int xAt, int cols, float[] out) {
+    private static void fourTokens(InterleavedWeights w, int g0, float[][] scales, float[] x, int xAt, int cols, float[] out) {
         byte[] q0 = w.quants(g0);
         byte[] q1 = w.quants(g0 + 1);
         byte[] q2 = w.quants(g0 + 2);
         byte[] q3 = w.quants(g0 + 3);
-        float[] s0 = w.scales(g0);
-        float[] ns0 = w.negMins(g0);
-        float[] s1 = w.scales(g0 + 1);
-        float[] ns1 = w.negMins(g0 + 1);
-        float[] s2 = w.scales(g0 + 2);
-        float[] ns2 = w.negMins(g0 + 2);
-        float[] s3 = w.scales(g0 + 3);
-        float[] ns3 = w.negMins(g0 + 3);
+        float[] s0 = scales[0];
+        float[] ns0 = scales[UNIT + 0];
+        float[] s1 = scales[1];
+        float[] ns1 = scales[UNIT + 1];
+        float[] s2 = scales[2];
+        float[] ns2 = scales[UNIT + 2];
+        float[] s3 = scales[3];
+        float[] ns3 = scales[UNIT + 3];
         int x1 = xAt + cols;
         int x2 = x1 + cols;
         int x3 = x2 + cols;
@@ -313,14 +319,14 @@ final class InterleavedMatmul {
      * Eight tokens {@code cols} apart, groups {@code g} and {@code g + 1} of the unit from {@code g0},
      * into {@code out[t*UNIT_ROWS + i]}.
      */
-    private static void eightTokens(InterleavedWeights w, int g, int g0, float[] x, int xAt, int cols,
+    private static void eightTokens(InterleavedWeights w, int g, int g0, float[][] scales, float[] x, int xAt, int cols,
             float[] out) {
         byte[] q = w.quants(g);
         byte[] p = w.quants(g + 1);
-        float[] s = w.scales(g);
-        float[] ns = w.negMins(g);
-        float[] sp = w.scales(g + 1);
-        float[] nsp = w.negMins(g + 1);
+        float[] s = scales[g - g0];
+        float[] ns = scales[UNIT + g - g0];
+        float[] sp = scales[g - g0 + 1];
+        float[] nsp = scales[UNIT + g - g0 + 1];
         int x1 = xAt + cols;
         int x2 = x1 + cols;
         int x3 = x2 + cols;

@@ -2,6 +2,10 @@ package dev.pflash.runtime.backend.cpu;
 
 import dev.pflash.runtime.gguf.GgmlType;
 import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A quantized matrix (Q8_0, Q4_0, Q4_K, Q5_K or Q6_K) repacked on the heap for
@@ -11,9 +15,12 @@ import java.util.Arrays;
  * signed byte per quant; the 4-bit types (Q4_0, Q4_K) keep two per byte, quant {@code 32b + l} of
  * sub-block b in the low nibble and {@code 32b + 16 + l} in the high one ({@link #spanAt},
  * {@link #spanNibble}), so a byte load serves two spans of 16. Each sub-block (32 values; 16 for
- * Q6_K) has a float scale and a float min per row, {@link #GROUP} of each side by side (one
- * vector), and weight k is {@code fma(quant, scale, -min)}. The groups are padded with zero rows to
- * a multiple of {@link #UNIT_GROUPS}, so that every kernel call covers whole units.
+ * Q6_K) has a scale and a min per row, {@link #GROUP} of each side by side (one vector), and
+ * weight k is {@code fma(quant, scale, -min)}. Q8_0 and Q4_0 store them as floats; the K-quants as
+ * the file does, an integer per sub-block times a float per 256 values ({@code d}, {@code dmin}),
+ * multiplied out a unit of groups at a time before the unit's multiply-adds ({@link #scales}). The
+ * groups are padded with zero rows to a multiple of {@link #UNIT_GROUPS}, so that every kernel call
+ * covers whole units.
  *
  * <p>The weights are exactly the floats of {@code Dequantize}. For Q8_0 and Q6_K the quant is the
  * file's integer (less 32 for Q6_K), the scale the reference's factor and the min -0, so the fused
@@ -22,12 +29,14 @@ import java.util.Arrays;
  * reference does. For Q4_K and Q5_K the reference rounds {@code scale * q} and then
  * {@code scale * q - min}; the product of a 4- or 5-bit integer and a scale (an f16 times a 6-bit
  * integer) needs at most 22 bits and is exact in a float, so the one rounding of the fused
- * multiply-add is the reference's second. Types without mins share one array of -0 instead of a
- * copy per group.
+ * multiply-add is the reference's second. The scales and mins themselves are products of an f16
+ * and a small integer, exact in a float, as in the reference. Types without mins share one array
+ * of -0 instead of a copy per group.
  *
- * <p>Heap against the file's bytes: Q8_0 1.06x, Q4_0 and Q4_K 1.33x (half a byte per weight, 8
- * bytes of scale and min per 32), Q6_K 1.52x, Q5_K 1.82x. Nibbles against a byte per quant: Q4_K_M
- * decode of a Qwen3-0.6B shape 5-8% faster on one sequence, 10% on eight, with 40% less heap.
+ * <p>Heap against the file's bytes: Q8_0 and Q4_K 1.06x, Q6_K 1.31x, Q4_0 1.33x, Q5_K 1.59x.
+ * Nibbles against a byte per quant made Q4_K_M decode of a Qwen3-0.6B shape 5-8% faster on one
+ * sequence and 10% on eight; integer sub-block scales against floats about 3% (within the noise)
+ * and a fifth less heap for Q4_K.
  */
 final class InterleavedWeights {
     /** Rows per group: one lane each. */
@@ -37,28 +46,47 @@ final class InterleavedWeights {
     /** Values the kernels take per sub-block scale load: the smallest sub-block. */
     static final int SPAN = 16;
     private static final int K_BLOCK = 256;
+    private static final VectorSpecies<Float> F = VectorMatmul.F;
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(GROUP * 8));
 
     private final int rows;
     private final int cols;
     private final int subBlock;
     /** Whether two quants share a byte (Q4_0, Q4_K): see {@link #spanAt}. */
     private final boolean nibbles;
-    /** Per group: quant k of row r at {@code k*GROUP + r}. */
+    /** Per group: quant k of row r at {@code k*GROUP + r} (two per byte for nibbles). */
     private final byte[][] quants;
-    /** Per group: the scale of sub-block b of row r at {@code b*GROUP + r}. */
-    private final float[][] scales;
-    /** Per group: minus the min of sub-block b of row r at {@code b*GROUP + r}. */
-    private final float[][] negMins;
+    /**
+     * Per group: the integer scale and min of sub-block b of row r at {@code b*GROUP + r}; for types
+     * with one float scale per sub-block (Q8_0, Q4_0), and for mins of types without, one shared
+     * array of ones.
+     */
+    private final byte[][] subScales;
+    private final byte[][] subMins;
+    /**
+     * Per group: the float factor of block c of row r at {@code c*GROUP + r}, a block being
+     * {@code 1 << blockShift} sub-blocks: the K-quants' d and minus dmin per 256 values; Q8_0's and
+     * Q4_0's scale (and Q4_0's -8 times it) per sub-block; -0 (shared) where there are no mins.
+     */
+    private final float[][] blockScales;
+    private final float[][] blockNegMins;
+    private final int blockShift;
+    /** -0 for every sub-block: the mins of types without. */
+    private final float[] noMins;
 
-    private InterleavedWeights(int rows, int cols, int subBlock, boolean nibbles, byte[][] quants,
-            float[][] scales, float[][] negMins) {
+    private InterleavedWeights(int rows, int cols, GgmlType type, byte[][] quants, byte[][] subScales,
+            byte[][] subMins, float[][] blockScales, float[][] blockNegMins, float[] noMins) {
         this.rows = rows;
         this.cols = cols;
-        this.subBlock = subBlock;
-        this.nibbles = nibbles;
+        this.subBlock = subBlock(type);
+        this.nibbles = nibbles(type);
         this.quants = quants;
-        this.scales = scales;
-        this.negMins = negMins;
+        this.subScales = subScales;
+        this.subMins = subMins;
+        this.blockScales = blockScales;
+        this.blockNegMins = blockNegMins;
+        this.noMins = noMins;
+        this.blockShift = Integer.numberOfTrailingZeros(valuesPerBlock(type) / subBlock);
     }
 
     /** Whether {@link #repack} takes matrices of {@code type}. */
@@ -77,6 +105,11 @@ final class InterleavedWeights {
         return type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q4_0;
     }
 
+    /** Values per float factor: 256 for the K-quants, whose sub-blocks carry integer scales. */
+    private static int valuesPerBlock(GgmlType type) {
+        return type.blockSize();
+    }
+
     private static boolean nibbles(GgmlType type) {
         return type == GgmlType.Q4_K || type == GgmlType.Q4_0;
     }
@@ -84,9 +117,10 @@ final class InterleavedWeights {
     /** Heap bytes the repacked form of a {@code rows x cols} matrix of {@code type} takes. */
     static long heapBytes(GgmlType type, long rows, int cols) {
         long paddedRows = paddedGroups(rows) * (long) GROUP;
-        long subBlocks = cols / subBlock(type);
         long quantBytes = nibbles(type) ? paddedRows * cols / 2 : paddedRows * cols;
-        return quantBytes + paddedRows * subBlocks * Float.BYTES * (hasMins(type) ? 2 : 1);
+        long blocks = paddedRows * (cols / valuesPerBlock(type)) * Float.BYTES * (hasMins(type) ? 2 : 1);
+        long subBlocks = type.blockSize() > subBlock(type) ? paddedRows * (cols / subBlock(type)) : 0;
+        return quantBytes + blocks + subBlocks * (hasMins(type) ? 2 : 1);
     }
 
     private static long paddedGroups(long rows) {
@@ -102,72 +136,105 @@ final class InterleavedWeights {
         }
         int rows = w.rows();
         int cols = w.cols();
-        int sub = subBlock(type);
-        int subBlocks = cols / sub;
+        int subBlocks = cols / subBlock(type);
+        int blocks = cols / valuesPerBlock(type);
+        boolean integerScales = blocks < subBlocks;
+        boolean mins = hasMins(type);
         int groups = Math.toIntExact(paddedGroups(rows));
         int rowBytes = Math.toIntExact(type.byteSize(cols));
         boolean nibbles = nibbles(type);
         byte[][] quants = new byte[groups][];
-        float[][] scales = new float[groups][];
-        float[][] negMins = new float[groups][];
+        byte[][] subScales = new byte[groups][];
+        byte[][] subMins = new byte[groups][];
+        float[][] blockScales = new float[groups][];
+        float[][] blockNegMins = new float[groups][];
+        byte[] ones = new byte[GROUP * subBlocks];
+        Arrays.fill(ones, (byte) 1);
         float[] noMins = new float[GROUP * subBlocks];
         Arrays.fill(noMins, -0f);
         pool.forRange(groups, pool.grain(groups, 1), (from, to) -> {
             byte[] src = new byte[rowBytes];
-            byte[] rowQuants = new byte[cols];
-            float[] rowScales = new float[subBlocks];
-            float[] rowNegMins = new float[subBlocks];
+            RowParts row = new RowParts(cols, subBlocks, blocks);
             for (int g = from; g < to; g++) {
                 byte[] q = new byte[nibbles ? GROUP * cols / 2 : GROUP * cols];
-                float[] s = new float[GROUP * subBlocks];
-                float[] m = hasMins(type) ? new float[GROUP * subBlocks] : noMins;
+                byte[] sc = integerScales ? new byte[GROUP * subBlocks] : ones;
+                byte[] mn = integerScales && mins ? new byte[GROUP * subBlocks] : ones;
+                float[] d = new float[GROUP * blocks];
+                float[] dm = mins ? new float[GROUP * blocks] : noMins;
                 for (int r = 0; r < GROUP && g * GROUP + r < rows; r++) {
-                    int row = g * GROUP + r;
-                    w.buffer(row).get(w.offset(row), src, 0, rowBytes);
-                    split(type, src, cols, rowQuants, rowScales, rowNegMins);
+                    int at = g * GROUP + r;
+                    w.buffer(at).get(w.offset(at), src, 0, rowBytes);
+                    split(type, src, cols, row);
                     if (nibbles) {
                         for (int k = 0; k < cols; k += 32) {
                             for (int l = 0; l < 16; l++) {
-                                q[(k / 2 + l) * GROUP + r] = (byte) (rowQuants[k + l] | rowQuants[k + 16 + l] << 4);
+                                q[(k / 2 + l) * GROUP + r] = (byte) (row.quants[k + l] | row.quants[k + 16 + l] << 4);
                             }
                         }
                     } else {
                         for (int k = 0; k < cols; k++) {
-                            q[k * GROUP + r] = rowQuants[k];
+                            q[k * GROUP + r] = row.quants[k];
                         }
                     }
-                    for (int b = 0; b < subBlocks; b++) {
-                        s[b * GROUP + r] = rowScales[b];
-                        if (m != noMins) {
-                            m[b * GROUP + r] = rowNegMins[b];
+                    for (int b = 0; integerScales && b < subBlocks; b++) {
+                        sc[b * GROUP + r] = row.subScales[b];
+                        if (mins) {
+                            mn[b * GROUP + r] = row.subMins[b];
+                        }
+                    }
+                    for (int c = 0; c < blocks; c++) {
+                        d[c * GROUP + r] = row.blockScales[c];
+                        if (mins) {
+                            dm[c * GROUP + r] = row.blockNegMins[c];
                         }
                     }
                 }
                 quants[g] = q;
-                scales[g] = s;
-                negMins[g] = m;
+                subScales[g] = sc;
+                subMins[g] = mn;
+                blockScales[g] = d;
+                blockNegMins[g] = dm;
             }
         });
-        return new InterleavedWeights(rows, cols, sub, nibbles, quants, scales, negMins);
+        return new InterleavedWeights(rows, cols, type, quants, subScales, subMins, blockScales, blockNegMins,
+                noMins);
+    }
+
+    /** One row taken apart by {@link #split}. */
+    private static final class RowParts {
+        final byte[] quants;
+        final byte[] subScales;
+        final byte[] subMins;
+        final float[] blockScales;
+        final float[] blockNegMins;
+
+        RowParts(int cols, int subBlocks, int blocks) {
+            quants = new byte[cols];
+            subScales = new byte[subBlocks];
+            subMins = new byte[subBlocks];
+            blockScales = new float[blocks];
+            blockNegMins = new float[blocks];
+        }
     }
 
     /**
-     * Splits a row of {@code type} in the file's layout ({@code src}) into its quants, and each
-     * sub-block's scale and minus its min, as the reference dequantization forms them (see the
-     * class comment).
+     * Takes a row of {@code type} in the file's layout ({@code src}) apart into its quants, its
+     * sub-blocks' integer scales and mins (K-quants) and its float factors, from which the kernels
+     * form each sub-block's scale and minus its min as the reference does (see the class comment).
      */
-    private static void split(GgmlType type, byte[] src, int cols, byte[] q, float[] scale, float[] negMin) {
+    private static void split(GgmlType type, byte[] src, int cols, RowParts row) {
+        byte[] q = row.quants;
         switch (type) {
             case Q8_0 -> {
                 for (int b = 0, p = 0; b < cols / 32; b++, p += 34) {
-                    scale[b] = VectorDequantize.f16(src, p);
+                    row.blockScales[b] = VectorDequantize.f16(src, p);
                     System.arraycopy(src, p + 2, q, 32 * b, 32);
                 }
             }
             case Q4_0 -> {
                 for (int b = 0, p = 0; b < cols / 32; b++, p += 18) {
-                    scale[b] = VectorDequantize.f16(src, p);
-                    negMin[b] = -8 * scale[b];
+                    row.blockScales[b] = VectorDequantize.f16(src, p);
+                    row.blockNegMins[b] = -8 * row.blockScales[b];
                     for (int j = 0; j < 16; j++) {
                         int v = src[p + 2 + j] & 0xFF;
                         q[32 * b + j] = (byte) (v & 0x0F);
@@ -175,20 +242,21 @@ final class InterleavedWeights {
                     }
                 }
             }
-            case Q4_K, Q5_K -> splitK45(type == GgmlType.Q5_K, src, cols, q, scale, negMin);
-            default -> splitK6(src, cols, q, scale);
+            case Q4_K, Q5_K -> splitK45(type == GgmlType.Q5_K, src, cols, row);
+            default -> splitK6(src, cols, row);
         }
     }
 
     /** Q4_K (d, dmin, scales[12], qs[128]) or Q5_K (qh[32] before qs): eight sub-blocks of 32 per block. */
-    private static void splitK45(boolean fiveBits, byte[] src, int cols, byte[] q, float[] scale, float[] negMin) {
+    private static void splitK45(boolean fiveBits, byte[] src, int cols, RowParts row) {
         int blockBytes = fiveBits ? 176 : 144;
+        byte[] q = row.quants;
         for (int k = 0, p = 0; k < cols / K_BLOCK; k++, p += blockBytes) {
-            float d = VectorDequantize.f16(src, p);
-            float dmin = VectorDequantize.f16(src, p + 2);
+            row.blockScales[k] = VectorDequantize.f16(src, p);
+            row.blockNegMins[k] = -VectorDequantize.f16(src, p + 2);
             for (int j = 0; j < 8; j++) {
-                scale[8 * k + j] = d * kScale(src, p + 4, j, false);
-                negMin[8 * k + j] = -(dmin * kScale(src, p + 4, j, true));
+                row.subScales[8 * k + j] = (byte) kScale(src, p + 4, j, false);
+                row.subMins[8 * k + j] = (byte) kScale(src, p + 4, j, true);
             }
             int qh = p + 16;
             int qs = fiveBits ? p + 48 : p + 16;
@@ -214,12 +282,11 @@ final class InterleavedWeights {
     }
 
     /** Q6_K (ql[128], qh[64], scales:int8[16], d): sixteen sub-blocks of 16 per block, quants less 32. */
-    private static void splitK6(byte[] src, int cols, byte[] q, float[] scale) {
+    private static void splitK6(byte[] src, int cols, RowParts row) {
+        byte[] q = row.quants;
         for (int k = 0, p = 0; k < cols / K_BLOCK; k++, p += 210) {
-            float d = VectorDequantize.f16(src, p + 208);
-            for (int j = 0; j < 16; j++) {
-                scale[16 * k + j] = d * src[p + 192 + j];
-            }
+            row.blockScales[k] = VectorDequantize.f16(src, p + 208);
+            System.arraycopy(src, p + 192, row.subScales, 16 * k, 16);
             for (int half = 0; half < 2; half++) {
                 int ql = p + 64 * half;
                 int qh = p + 128 + 32 * half;
@@ -255,6 +322,10 @@ final class InterleavedWeights {
         return nibbles ? (h & 1) * 4 : -1;
     }
 
+    int subBlocks() {
+        return cols / subBlock;
+    }
+
     /** Log2 of the spans of {@link #SPAN} values per sub-block. */
     int spanShift() {
         return Integer.numberOfTrailingZeros(subBlock / SPAN);
@@ -269,11 +340,29 @@ final class InterleavedWeights {
         return quants[group];
     }
 
-    float[] scales(int group) {
-        return scales[group];
+    /**
+     * Each sub-block's scale for the rows of {@code group}, at {@code b*GROUP + r}: the stored floats
+     * of Q8_0 and Q4_0, or for the K-quants the integer scale times its block's d, expanded into
+     * {@code room} (the product the reference forms, exact: an f16 times a 6- or 8-bit integer).
+     */
+    float[] scales(int group, float[] room) {
+        return blockShift == 0 ? blockScales[group] : expand(subScales[group], blockScales[group], room);
     }
 
-    float[] negMins(int group) {
-        return negMins[group];
+    /** As {@link #scales}, minus each sub-block's min: -0 for types without mins. */
+    float[] negMins(int group, float[] room) {
+        if (blockShift == 0 || blockNegMins[group] == noMins) {
+            return blockNegMins[group];
+        }
+        return expand(subMins[group], blockNegMins[group], room);
+    }
+
+    private float[] expand(byte[] sub, float[] block, float[] room) {
+        int subBlocks = cols / subBlock;
+        for (int b = 0; b < subBlocks; b++) {
+            VectorDequantize.widen(ByteVector.fromArray(B, sub, b * GROUP))
+                    .mul(FloatVector.fromArray(F, block, (b >> blockShift) * GROUP)).intoArray(room, b * GROUP);
+        }
+        return room;
     }
 }
