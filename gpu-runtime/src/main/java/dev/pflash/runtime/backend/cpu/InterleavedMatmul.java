@@ -20,11 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>No lane sums, and the weights are read straight from the repacked quants, where the row
  * kernels on the file's layout copy each row's bytes, dequantize them and run 4 x 4 tiles. Measured
- * on one AVX-512 core through {@code CpuBackend.matmul} (3072 x 1024 Q8_0, 200 calls): 1 token
- * 15-17 GMAC/s against 7.8, 2 tokens 23-28 against 12, 4 tokens 43 against 14, 8 tokens 49-50
- * against 19-23; Q4_K and Q6_K 8 tokens 53 against 19-20. Each kernel reuses a widened weight
- * vector for every token it holds and a broadcast activation for every group: 2 groups x 8 tokens,
- * 4 x 4, 4 x 2 and 4 x 1 (16, 16, 8 and 4 accumulators).
+ * on one AVX-512 core through {@code CpuBackend.matmul} (3072 x 1024, 200 calls), Q8_0: 1 token
+ * 15-17 GMAC/s against 7.8, 2 tokens 30-32 against 12, 4 tokens 43-45 against 14, 8 tokens 58-68
+ * against 19-23; Q4_K 14, 24, 35 and 51, Q6_K 17, 31, 44 and 58 (8 tokens 19-20 before). Each
+ * kernel reuses a widened weight vector for every token it holds and a broadcast activation for
+ * every group: 2 groups x 8 tokens, 2 x 4, 4 x 2 and 4 x 1 (16, 8, 8 and 4 accumulators).
  *
  * <p>Work is cut in units of {@link InterleavedWeights#UNIT_GROUPS} groups. The tokens go
  * through each unit 8 at a time; the last 1-7 as 1, 2 or 4 tokens, or as 8 with zero tokens
@@ -77,7 +77,10 @@ final class InterleavedMatmul {
                     switch (width) {
                         case 1 -> oneToken(w, g0, scales, xs, xsAt, out);
                         case 2 -> twoTokens(w, g0, scales, xs, xsAt, cols, out);
-                        case 4 -> fourTokens(w, g0, scales, xs, xsAt, cols, out);
+                        case 4 -> {
+                            fourTokens(w, g0, g0, scales, xs, xsAt, cols, out);
+                            fourTokens(w, g0 + 2, g0, scales, xs, xsAt, cols, out);
+                        }
                         default -> {
                             eightTokens(w, g0, g0, scales, xs, xsAt, cols, out);
                             eightTokens(w, g0 + 2, g0, scales, xs, xsAt, cols, out);
@@ -90,14 +93,17 @@ final class InterleavedMatmul {
     }
 
     /**
-     * Weight k of a group's rows from its quants at {@code at}: the quants widened (a byte each, or
-     * the low or high nibble, {@code nibble} 0 or 4), times the sub-block's scales {@code d}, plus
-     * minus its mins {@code negMin}, in one rounding.
+     * Weight k of a group's rows from its quants at {@code at}: the bytes widened to ints (a byte
+     * each: {@code mask} -1), or shifted right by {@code bits} and masked (the low or high nibble:
+     * 0 or 4, and 15), times the sub-block's scales {@code d}, plus minus its mins {@code negMin},
+     * in one rounding. With both paths hot (Q4_K_M), a four-token kernel over the unit's four groups
+     * outgrew C2's inlining budget and ran with its vectors boxed (8.5 GMAC/s against 47), so
+     * {@link #fourTokens} takes two groups.
      */
-    private static FloatVector lanes(byte[] q, int at, int nibble, FloatVector d, FloatVector negMin) {
+    private static FloatVector lanes(byte[] q, int at, int bits, int mask, FloatVector d, FloatVector negMin) {
         IntVector v = (IntVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2I, I, 0);
-        if (nibble >= 0) {
-            v = v.lanewise(VectorOperators.LSHR, nibble).and(0x0F);
+        if (mask != -1) {
+            v = v.lanewise(VectorOperators.LSHR, bits).and(mask);
         }
         return ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(d, negMin);
     }
@@ -133,7 +139,8 @@ final class InterleavedMatmul {
         for (int h = 0; h < spans; h++) {
             int b = h >> shift;
             int at = w.spanAt(h);
-            int nibble = w.spanNibble(h);
+            int bits = w.spanBits(h);
+            int mask = w.spanMask(h);
             FloatVector d0 = FloatVector.fromArray(F, s0, b * G);
             FloatVector m0 = FloatVector.fromArray(F, ns0, b * G);
             FloatVector d1 = FloatVector.fromArray(F, s1, b * G);
@@ -145,10 +152,10 @@ final class InterleavedMatmul {
             for (int j = 0; j < SPAN; j++) {
                 int k = h * SPAN + j;
                 FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
-                a0 = lanes(q0, at + j * G, nibble, d0, m0).fma(v, a0);
-                a1 = lanes(q1, at + j * G, nibble, d1, m1).fma(v, a1);
-                a2 = lanes(q2, at + j * G, nibble, d2, m2).fma(v, a2);
-                a3 = lanes(q3, at + j * G, nibble, d3, m3).fma(v, a3);
+                a0 = lanes(q0, at + j * G, bits, mask, d0, m0).fma(v, a0);
+                a1 = lanes(q1, at + j * G, bits, mask, d1, m1).fma(v, a1);
+                a2 = lanes(q2, at + j * G, bits, mask, d2, m2).fma(v, a2);
+                a3 = lanes(q3, at + j * G, bits, mask, d3, m3).fma(v, a3);
             }
         }
         a0.intoArray(out, 0);
@@ -158,7 +165,8 @@ final class InterleavedMatmul {
     }
 
     /** Two tokens {@code cols} apart, the unit's 4 groups, into {@code out[t*UNIT_ROWS + i]}. */
-    private static void twoTokens(InterleavedWeights w, int g0, float[][] scales, float[] x, int xAt, int cols, float[] out) {
+    private static void twoTokens(InterleavedWeights w, int g0, float[][] scales, float[] x, int xAt, int cols,
+            float[] out) {
         byte[] q0 = w.quants(g0);
         byte[] q1 = w.quants(g0 + 1);
         byte[] q2 = w.quants(g0 + 2);
@@ -185,7 +193,8 @@ final class InterleavedMatmul {
         for (int h = 0; h < spans; h++) {
             int b = h >> shift;
             int at = w.spanAt(h);
-            int nibble = w.spanNibble(h);
+            int bits = w.spanBits(h);
+            int mask = w.spanMask(h);
             FloatVector d0 = FloatVector.fromArray(F, s0, b * G);
             FloatVector m0 = FloatVector.fromArray(F, ns0, b * G);
             FloatVector d1 = FloatVector.fromArray(F, s1, b * G);
@@ -198,16 +207,16 @@ final class InterleavedMatmul {
                 int k = h * SPAN + j;
                 FloatVector u = FloatVector.broadcast(F, x[xAt + k]);
                 FloatVector v = FloatVector.broadcast(F, x[x1 + k]);
-                FloatVector c = lanes(q0, at + j * G, nibble, d0, m0);
+                FloatVector c = lanes(q0, at + j * G, bits, mask, d0, m0);
                 a0 = c.fma(u, a0);
                 b0 = c.fma(v, b0);
-                c = lanes(q1, at + j * G, nibble, d1, m1);
+                c = lanes(q1, at + j * G, bits, mask, d1, m1);
                 a1 = c.fma(u, a1);
                 b1 = c.fma(v, b1);
-                c = lanes(q2, at + j * G, nibble, d2, m2);
+                c = lanes(q2, at + j * G, bits, mask, d2, m2);
                 a2 = c.fma(u, a2);
                 b2 = c.fma(v, b2);
-                c = lanes(q3, at + j * G, nibble, d3, m3);
+                c = lanes(q3, at + j * G, bits, mask, d3, m3);
                 a3 = c.fma(u, a3);
                 b3 = c.fma(v, b3);
             }
@@ -222,97 +231,70 @@ final class InterleavedMatmul {
         b3.intoArray(out, UNIT_ROWS + 3 * G);
     }
 
-    /** Four tokens {@code cols} apart, the unit's 4 groups from {@code g0}, into {@code out[t*UNIT_ROWS + i]}. */
-    private static void fourTokens(InterleavedWeights w, int g0, float[][] scales, float[] x, int xAt, int cols, float[] out) {
-        byte[] q0 = w.quants(g0);
-        byte[] q1 = w.quants(g0 + 1);
-        byte[] q2 = w.quants(g0 + 2);
-        byte[] q3 = w.quants(g0 + 3);
-        float[] s0 = scales[0];
-        float[] ns0 = scales[UNIT + 0];
-        float[] s1 = scales[1];
-        float[] ns1 = scales[UNIT + 1];
-        float[] s2 = scales[2];
-        float[] ns2 = scales[UNIT + 2];
-        float[] s3 = scales[3];
-        float[] ns3 = scales[UNIT + 3];
+    /**
+     * Four tokens {@code cols} apart, groups {@code g} and {@code g + 1} of the unit from {@code g0},
+     * into {@code out[t*UNIT_ROWS + i]}. Two groups, not the unit's four: with 16 accumulators and
+     * four weight vectors per k this method outgrew C2's node budget for inlining, and the vector
+     * code left out ran boxed (8.5 GMAC/s against 47).
+     */
+    private static void fourTokens(InterleavedWeights w, int g, int g0, float[][] scales, float[] x, int xAt,
+            int cols, float[] out) {
+        byte[] q = w.quants(g);
+        byte[] p = w.quants(g + 1);
+        float[] s = scales[g - g0];
+        float[] ns = scales[UNIT + g - g0];
+        float[] sp = scales[g - g0 + 1];
+        float[] nsp = scales[UNIT + g - g0 + 1];
         int x1 = xAt + cols;
         int x2 = x1 + cols;
         int x3 = x2 + cols;
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = FloatVector.zero(F);
-        FloatVector a02 = FloatVector.zero(F);
-        FloatVector a03 = FloatVector.zero(F);
-        FloatVector a10 = FloatVector.zero(F);
-        FloatVector a11 = FloatVector.zero(F);
-        FloatVector a12 = FloatVector.zero(F);
-        FloatVector a13 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F);
-        FloatVector a21 = FloatVector.zero(F);
-        FloatVector a22 = FloatVector.zero(F);
-        FloatVector a23 = FloatVector.zero(F);
-        FloatVector a30 = FloatVector.zero(F);
-        FloatVector a31 = FloatVector.zero(F);
-        FloatVector a32 = FloatVector.zero(F);
-        FloatVector a33 = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
         int spans = w.cols() / SPAN;
         int shift = w.spanShift();
         for (int h = 0; h < spans; h++) {
             int b = h >> shift;
             int at = w.spanAt(h);
-            int nibble = w.spanNibble(h);
-            FloatVector d0 = FloatVector.fromArray(F, s0, b * G);
-            FloatVector m0 = FloatVector.fromArray(F, ns0, b * G);
-            FloatVector d1 = FloatVector.fromArray(F, s1, b * G);
-            FloatVector m1 = FloatVector.fromArray(F, ns1, b * G);
-            FloatVector d2 = FloatVector.fromArray(F, s2, b * G);
-            FloatVector m2 = FloatVector.fromArray(F, ns2, b * G);
-            FloatVector d3 = FloatVector.fromArray(F, s3, b * G);
-            FloatVector m3 = FloatVector.fromArray(F, ns3, b * G);
+            int bits = w.spanBits(h);
+            int mask = w.spanMask(h);
+            FloatVector d = FloatVector.fromArray(F, s, b * G);
+            FloatVector md = FloatVector.fromArray(F, ns, b * G);
+            FloatVector e = FloatVector.fromArray(F, sp, b * G);
+            FloatVector me = FloatVector.fromArray(F, nsp, b * G);
             for (int j = 0; j < SPAN; j++) {
                 int k = h * SPAN + j;
-                FloatVector v0 = FloatVector.broadcast(F, x[xAt + k]);
-                FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
-                FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
-                FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
-                FloatVector c = lanes(q0, at + j * G, nibble, d0, m0);
-                a00 = c.fma(v0, a00);
-                a01 = c.fma(v1, a01);
-                a02 = c.fma(v2, a02);
-                a03 = c.fma(v3, a03);
-                c = lanes(q1, at + j * G, nibble, d1, m1);
-                a10 = c.fma(v0, a10);
-                a11 = c.fma(v1, a11);
-                a12 = c.fma(v2, a12);
-                a13 = c.fma(v3, a13);
-                c = lanes(q2, at + j * G, nibble, d2, m2);
-                a20 = c.fma(v0, a20);
-                a21 = c.fma(v1, a21);
-                a22 = c.fma(v2, a22);
-                a23 = c.fma(v3, a23);
-                c = lanes(q3, at + j * G, nibble, d3, m3);
-                a30 = c.fma(v0, a30);
-                a31 = c.fma(v1, a31);
-                a32 = c.fma(v2, a32);
-                a33 = c.fma(v3, a33);
+                FloatVector c = lanes(q, at + j * G, bits, mask, d, md);
+                FloatVector f = lanes(p, at + j * G, bits, mask, e, me);
+                FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
+                a0 = c.fma(v, a0);
+                b0 = f.fma(v, b0);
+                v = FloatVector.broadcast(F, x[x1 + k]);
+                a1 = c.fma(v, a1);
+                b1 = f.fma(v, b1);
+                v = FloatVector.broadcast(F, x[x2 + k]);
+                a2 = c.fma(v, a2);
+                b2 = f.fma(v, b2);
+                v = FloatVector.broadcast(F, x[x3 + k]);
+                a3 = c.fma(v, a3);
+                b3 = f.fma(v, b3);
             }
         }
-        a00.intoArray(out, 0);
-        a01.intoArray(out, UNIT_ROWS);
-        a02.intoArray(out, 2 * UNIT_ROWS);
-        a03.intoArray(out, 3 * UNIT_ROWS);
-        a10.intoArray(out, G);
-        a11.intoArray(out, UNIT_ROWS + G);
-        a12.intoArray(out, 2 * UNIT_ROWS + G);
-        a13.intoArray(out, 3 * UNIT_ROWS + G);
-        a20.intoArray(out, 2 * G);
-        a21.intoArray(out, UNIT_ROWS + 2 * G);
-        a22.intoArray(out, 2 * UNIT_ROWS + 2 * G);
-        a23.intoArray(out, 3 * UNIT_ROWS + 2 * G);
-        a30.intoArray(out, 3 * G);
-        a31.intoArray(out, UNIT_ROWS + 3 * G);
-        a32.intoArray(out, 2 * UNIT_ROWS + 3 * G);
-        a33.intoArray(out, 3 * UNIT_ROWS + 3 * G);
+        int at = (g - g0) * G;
+        a0.intoArray(out, at);
+        a1.intoArray(out, UNIT_ROWS + at);
+        a2.intoArray(out, 2 * UNIT_ROWS + at);
+        a3.intoArray(out, 3 * UNIT_ROWS + at);
+        at += G;
+        b0.intoArray(out, at);
+        b1.intoArray(out, UNIT_ROWS + at);
+        b2.intoArray(out, 2 * UNIT_ROWS + at);
+        b3.intoArray(out, 3 * UNIT_ROWS + at);
     }
 
     /**
@@ -355,15 +337,16 @@ final class InterleavedMatmul {
         for (int h = 0; h < spans; h++) {
             int b = h >> shift;
             int at = w.spanAt(h);
-            int nibble = w.spanNibble(h);
+            int bits = w.spanBits(h);
+            int mask = w.spanMask(h);
             FloatVector d = FloatVector.fromArray(F, s, b * G);
             FloatVector md = FloatVector.fromArray(F, ns, b * G);
             FloatVector e = FloatVector.fromArray(F, sp, b * G);
             FloatVector me = FloatVector.fromArray(F, nsp, b * G);
             for (int j = 0; j < SPAN; j++) {
                 int k = h * SPAN + j;
-                FloatVector c = lanes(q, at + j * G, nibble, d, md);
-                FloatVector f = lanes(p, at + j * G, nibble, e, me);
+                FloatVector c = lanes(q, at + j * G, bits, mask, d, md);
+                FloatVector f = lanes(p, at + j * G, bits, mask, e, me);
                 FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
                 a0 = c.fma(v, a0);
                 b0 = f.fma(v, b0);

@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * of every row of the group, widened into one float lane per row. Q8_0, Q5_K and Q6_K keep a
  * signed byte per quant; the 4-bit types (Q4_0, Q4_K) keep two per byte, quant {@code 32b + l} of
  * sub-block b in the low nibble and {@code 32b + 16 + l} in the high one ({@link #spanAt},
- * {@link #spanNibble}), so a byte load serves two spans of 16. Each sub-block (32 values; 16 for
+ * {@link #spanBits}), so a byte load serves two spans of 16. Each sub-block (32 values; 16 for
  * Q6_K) has a scale and a min per row, {@link #GROUP} of each side by side (one vector), and
  * weight k is {@code fma(quant, scale, -min)}. Q8_0 and Q4_0 store them as floats; the K-quants as
  * the file does, an integer per sub-block times a float per 256 values ({@code d}, {@code dmin}),
@@ -57,25 +57,23 @@ final class InterleavedWeights {
     /** Per group: quant k of row r at {@code k*GROUP + r} (two per byte for nibbles). */
     private final byte[][] quants;
     /**
-     * Per group: the integer scale and min of sub-block b of row r at {@code b*GROUP + r}; for types
-     * with one float scale per sub-block (Q8_0, Q4_0), and for mins of types without, one shared
-     * array of ones.
+     * Per group: the K-quants' integer scale and min of sub-block b of row r at {@code b*GROUP + r};
+     * null for types with a float scale per sub-block (Q8_0, Q4_0), and mins for types without.
      */
     private final byte[][] subScales;
     private final byte[][] subMins;
     /**
      * Per group: the float factor of block c of row r at {@code c*GROUP + r}, a block being
      * {@code 1 << blockShift} sub-blocks: the K-quants' d and minus dmin per 256 values; Q8_0's and
-     * Q4_0's scale (and Q4_0's -8 times it) per sub-block; -0 (shared) where there are no mins.
+     * Q4_0's scale (and Q4_0's -8 times it) per sub-block; for mins where there are none, -0 per
+     * sub-block, one array shared by the groups.
      */
     private final float[][] blockScales;
     private final float[][] blockNegMins;
     private final int blockShift;
-    /** -0 for every sub-block: the mins of types without. */
-    private final float[] noMins;
 
     private InterleavedWeights(int rows, int cols, GgmlType type, byte[][] quants, byte[][] subScales,
-            byte[][] subMins, float[][] blockScales, float[][] blockNegMins, float[] noMins) {
+            byte[][] subMins, float[][] blockScales, float[][] blockNegMins) {
         this.rows = rows;
         this.cols = cols;
         this.subBlock = subBlock(type);
@@ -85,7 +83,6 @@ final class InterleavedWeights {
         this.subMins = subMins;
         this.blockScales = blockScales;
         this.blockNegMins = blockNegMins;
-        this.noMins = noMins;
         this.blockShift = Integer.numberOfTrailingZeros(valuesPerBlock(type) / subBlock);
     }
 
@@ -148,8 +145,6 @@ final class InterleavedWeights {
         byte[][] subMins = new byte[groups][];
         float[][] blockScales = new float[groups][];
         float[][] blockNegMins = new float[groups][];
-        byte[] ones = new byte[GROUP * subBlocks];
-        Arrays.fill(ones, (byte) 1);
         float[] noMins = new float[GROUP * subBlocks];
         Arrays.fill(noMins, -0f);
         pool.forRange(groups, pool.grain(groups, 1), (from, to) -> {
@@ -157,8 +152,8 @@ final class InterleavedWeights {
             RowParts row = new RowParts(cols, subBlocks, blocks);
             for (int g = from; g < to; g++) {
                 byte[] q = new byte[nibbles ? GROUP * cols / 2 : GROUP * cols];
-                byte[] sc = integerScales ? new byte[GROUP * subBlocks] : ones;
-                byte[] mn = integerScales && mins ? new byte[GROUP * subBlocks] : ones;
+                byte[] sc = integerScales ? new byte[GROUP * subBlocks] : null;
+                byte[] mn = integerScales && mins ? new byte[GROUP * subBlocks] : null;
                 float[] d = new float[GROUP * blocks];
                 float[] dm = mins ? new float[GROUP * blocks] : noMins;
                 for (int r = 0; r < GROUP && g * GROUP + r < rows; r++) {
@@ -176,9 +171,9 @@ final class InterleavedWeights {
                             q[k * GROUP + r] = row.quants[k];
                         }
                     }
-                    for (int b = 0; integerScales && b < subBlocks; b++) {
+                    for (int b = 0; sc != null && b < subBlocks; b++) {
                         sc[b * GROUP + r] = row.subScales[b];
-                        if (mins) {
+                        if (mn != null) {
                             mn[b * GROUP + r] = row.subMins[b];
                         }
                     }
@@ -196,8 +191,7 @@ final class InterleavedWeights {
                 blockNegMins[g] = dm;
             }
         });
-        return new InterleavedWeights(rows, cols, type, quants, subScales, subMins, blockScales, blockNegMins,
-                noMins);
+        return new InterleavedWeights(rows, cols, type, quants, subScales, subMins, blockScales, blockNegMins);
     }
 
     /** One row taken apart by {@link #split}. */
@@ -271,7 +265,7 @@ final class InterleavedWeights {
         }
     }
 
-    /** The 6-bit scale ({@code min} false) or min of sub-block {@code j} of the 12 bytes at {@code s} (get_scale_min_k4). */
+    /** The 6-bit scale ({@code min} false) or min of sub-block {@code j} of the 12 bytes at {@code s}. */
     private static int kScale(byte[] src, int s, int j, boolean min) {
         int off = min ? 4 : 0;
         if (j < 4) {
@@ -317,9 +311,14 @@ final class InterleavedWeights {
         return (nibbles ? h >> 1 : h) * SPAN * GROUP;
     }
 
-    /** How the quants of span {@code h} are held: -1 a byte each, 0 or 4 the low or high nibble of a byte. */
-    int spanNibble(int h) {
-        return nibbles ? (h & 1) * 4 : -1;
+    /** Where in its byte a quant of span {@code h} starts: 0, or 4 for a high nibble. */
+    int spanBits(int h) {
+        return nibbles ? (h & 1) * 4 : 0;
+    }
+
+    /** The bits of a quant of span {@code h}, from {@link #spanBits}: all of the (sign-extended) byte, or a nibble. */
+    int spanMask(int h) {
+        return nibbles ? 0x0F : -1;
     }
 
     int subBlocks() {
@@ -346,12 +345,12 @@ final class InterleavedWeights {
      * {@code room} (the product the reference forms, exact: an f16 times a 6- or 8-bit integer).
      */
     float[] scales(int group, float[] room) {
-        return blockShift == 0 ? blockScales[group] : expand(subScales[group], blockScales[group], room);
+        return subScales[group] == null ? blockScales[group] : expand(subScales[group], blockScales[group], room);
     }
 
     /** As {@link #scales}, minus each sub-block's min: -0 for types without mins. */
     float[] negMins(int group, float[] room) {
-        if (blockShift == 0 || blockNegMins[group] == noMins) {
+        if (subMins[group] == null) {
             return blockNegMins[group];
         }
         return expand(subMins[group], blockNegMins[group], room);
