@@ -25,6 +25,15 @@ public interface Backend extends AutoCloseable {
      */
     WeightMatrix upload(TensorData tensor);
 
+    /**
+     * Uploads a 2-D tensor that is only looked up by row ({@link #embed}), never multiplied: an
+     * embedding table with its own LM head beside it. A backend may skip what only its matmuls
+     * need; by default this is {@link #upload}.
+     */
+    default WeightMatrix uploadTable(TensorData tensor) {
+        return upload(tensor);
+    }
+
     /** A zero-filled buffer of {@code size} floats. */
     DeviceBuffer allocate(int size);
 

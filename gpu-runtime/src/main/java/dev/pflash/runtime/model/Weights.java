@@ -36,7 +36,9 @@ public record Weights(
     public static Weights load(ModelFile file, ModelConfig config, Backend backend) {
         Loader l = new Loader(file, backend);
         long e = config.embeddingDim();
-        WeightMatrix embedding = l.matrix("token_embd.weight", "[E, vocab]", e, config.vocabSize());
+        WeightMatrix embedding = config.tiedOutput()
+                ? l.matrix("token_embd.weight", "[E, vocab]", e, config.vocabSize())
+                : l.table("token_embd.weight", "[E, vocab]", e, config.vocabSize());
         List<BlockWeights> layers = new ArrayList<>(config.layers());
         for (int i = 0; i < config.layers(); i++) {
             layers.add(config.layerKind(i) == LayerKind.DELTA_NET ? deltaNet(l, config, i) : attention(l, config, i));
@@ -149,10 +151,19 @@ public record Weights(
         }
 
         WeightMatrix matrix(String name, String formula, long... dims) {
+            return upload(name, formula, dims, false);
+        }
+
+        /** A matrix only looked up by row ({@link Backend#uploadTable}). */
+        WeightMatrix table(String name, String formula, long... dims) {
+            return upload(name, formula, dims, true);
+        }
+
+        private WeightMatrix upload(String name, String formula, long[] dims, boolean table) {
             TensorData t = file.tensor(name);
             TensorShapes.expect(file.name(), name, t.dims(), formula, dims);
             try {
-                return backend.upload(t);
+                return table ? backend.uploadTable(t) : backend.upload(t);
             } catch (IllegalArgumentException ex) {
                 throw new GgufException(file.name(), ex.getMessage(), ex);
             }

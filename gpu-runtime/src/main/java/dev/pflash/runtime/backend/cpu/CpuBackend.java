@@ -144,6 +144,12 @@ public final class CpuBackend implements Backend {
         return m.withInterleaved(InterleavedWeights.repack(pool, m));
     }
 
+    /** The tensor read in place, never repacked: row lookups read the file's layout. */
+    @Override
+    public WeightMatrix uploadTable(TensorData tensor) {
+        return new CpuWeightMatrix(tensor);
+    }
+
     /**
      * Whether a heap of {@code max} bytes, {@code free} of them free and {@code repacked} of them
      * repacked copies, takes a copy of {@code bytes} more: the copies stay within

@@ -178,6 +178,7 @@ class VectorMatmulTest {
                     .isEqualTo(quantized);
             assertThat(((CpuWeightMatrix) unpacked.upload(tensor)).interleaved()).as("%s", type).isNull();
             assertThat(((CpuWeightMatrix) scalar.upload(tensor)).interleaved()).as("%s", type).isNull();
+            assertThat(((CpuWeightMatrix) vector.uploadTable(tensor)).interleaved()).as("%s table", type).isNull();
         }
     }
 
