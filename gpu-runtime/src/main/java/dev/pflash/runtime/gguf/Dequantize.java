@@ -86,7 +86,7 @@ public final class Dequantize {
      * Unpacks the eight 6-bit scales and mins of a Q4_K/Q5_K block (get_scale_min_k4) into
      * {@code sc[0..7]} and {@code mn[0..7]}.
      */
-    private static void kScales(ByteBuffer b, int s, int[] sc, int[] mn) {
+    public static void kScales(ByteBuffer b, int s, int[] sc, int[] mn) {
         for (int k = 0; k < 4; k++) {
             sc[k] = b.get(s + k) & 63;
             mn[k] = b.get(s + k + 4) & 63;

@@ -1,6 +1,8 @@
 package dev.pflash.runtime.backend.cpu;
 
+import dev.pflash.runtime.gguf.Dequantize;
 import dev.pflash.runtime.gguf.GgmlType;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -145,11 +147,12 @@ final class InterleavedWeights {
         byte[][] subMins = new byte[groups][];
         float[][] blockScales = new float[groups][];
         float[][] blockNegMins = new float[groups][];
-        float[] noMins = new float[GROUP * subBlocks];
-        Arrays.fill(noMins, -0f);
+        float[] noMins = mins ? null : new float[GROUP * subBlocks];
+        if (noMins != null) {
+            Arrays.fill(noMins, -0f);
+        }
         pool.forRange(groups, pool.grain(groups, 1), (from, to) -> {
-            byte[] src = new byte[rowBytes];
-            RowParts row = new RowParts(cols, subBlocks, blocks);
+            RowParts row = new RowParts(rowBytes, cols, subBlocks, blocks);
             for (int g = from; g < to; g++) {
                 byte[] q = new byte[nibbles ? GROUP * cols / 2 : GROUP * cols];
                 byte[] sc = integerScales ? new byte[GROUP * subBlocks] : null;
@@ -158,8 +161,8 @@ final class InterleavedWeights {
                 float[] dm = mins ? new float[GROUP * blocks] : noMins;
                 for (int r = 0; r < GROUP && g * GROUP + r < rows; r++) {
                     int at = g * GROUP + r;
-                    w.buffer(at).get(w.offset(at), src, 0, rowBytes);
-                    split(type, src, cols, row);
+                    w.buffer(at).get(w.offset(at), row.src, 0, rowBytes);
+                    split(type, cols, row);
                     if (nibbles) {
                         for (int k = 0; k < cols; k += 32) {
                             for (int l = 0; l < 16; l++) {
@@ -194,15 +197,22 @@ final class InterleavedWeights {
         return new InterleavedWeights(rows, cols, type, quants, subScales, subMins, blockScales, blockNegMins);
     }
 
-    /** One row taken apart by {@link #split}. */
+    /** One row taken apart by {@link #split}, and the arrays it is taken apart with. */
     private static final class RowParts {
+        /** The row's bytes in the file's layout, and the same bytes as a buffer for {@code Dequantize}. */
+        final byte[] src;
+        final ByteBuffer source;
+        final int[] kScales = new int[8];
+        final int[] kMins = new int[8];
         final byte[] quants;
         final byte[] subScales;
         final byte[] subMins;
         final float[] blockScales;
         final float[] blockNegMins;
 
-        RowParts(int cols, int subBlocks, int blocks) {
+        RowParts(int rowBytes, int cols, int subBlocks, int blocks) {
+            src = new byte[rowBytes];
+            source = ByteBuffer.wrap(src);
             quants = new byte[cols];
             subScales = new byte[subBlocks];
             subMins = new byte[subBlocks];
@@ -212,11 +222,12 @@ final class InterleavedWeights {
     }
 
     /**
-     * Takes a row of {@code type} in the file's layout ({@code src}) apart into its quants, its
+     * Takes a row of {@code type} in the file's layout ({@code row.src}) apart into its quants, its
      * sub-blocks' integer scales and mins (K-quants) and its float factors, from which the kernels
      * form each sub-block's scale and minus its min as the reference does (see the class comment).
      */
-    private static void split(GgmlType type, byte[] src, int cols, RowParts row) {
+    private static void split(GgmlType type, int cols, RowParts row) {
+        byte[] src = row.src;
         byte[] q = row.quants;
         switch (type) {
             case Q8_0 -> {
@@ -236,21 +247,23 @@ final class InterleavedWeights {
                     }
                 }
             }
-            case Q4_K, Q5_K -> splitK45(type == GgmlType.Q5_K, src, cols, row);
-            default -> splitK6(src, cols, row);
+            case Q4_K, Q5_K -> splitK45(type == GgmlType.Q5_K, cols, row);
+            default -> splitK6(cols, row);
         }
     }
 
     /** Q4_K (d, dmin, scales[12], qs[128]) or Q5_K (qh[32] before qs): eight sub-blocks of 32 per block. */
-    private static void splitK45(boolean fiveBits, byte[] src, int cols, RowParts row) {
+    private static void splitK45(boolean fiveBits, int cols, RowParts row) {
+        byte[] src = row.src;
         int blockBytes = fiveBits ? 176 : 144;
         byte[] q = row.quants;
         for (int k = 0, p = 0; k < cols / K_BLOCK; k++, p += blockBytes) {
             row.blockScales[k] = VectorDequantize.f16(src, p);
             row.blockNegMins[k] = -VectorDequantize.f16(src, p + 2);
+            Dequantize.kScales(row.source, p + 4, row.kScales, row.kMins);
             for (int j = 0; j < 8; j++) {
-                row.subScales[8 * k + j] = (byte) kScale(src, p + 4, j, false);
-                row.subMins[8 * k + j] = (byte) kScale(src, p + 4, j, true);
+                row.subScales[8 * k + j] = (byte) row.kScales[j];
+                row.subMins[8 * k + j] = (byte) row.kMins[j];
             }
             int qh = p + 16;
             int qs = fiveBits ? p + 48 : p + 16;
@@ -265,18 +278,9 @@ final class InterleavedWeights {
         }
     }
 
-    /** The 6-bit scale ({@code min} false) or min of sub-block {@code j} of the 12 bytes at {@code s}. */
-    private static int kScale(byte[] src, int s, int j, boolean min) {
-        int off = min ? 4 : 0;
-        if (j < 4) {
-            return src[s + j + off] & 63;
-        }
-        int lo = src[s + j + 4] & 0xFF;
-        return (min ? lo >>> 4 : lo & 0x0F) | (((src[s + j - 4 + off] & 0xFF) >>> 6) << 4);
-    }
-
     /** Q6_K (ql[128], qh[64], scales:int8[16], d): sixteen sub-blocks of 16 per block, quants less 32. */
-    private static void splitK6(byte[] src, int cols, RowParts row) {
+    private static void splitK6(int cols, RowParts row) {
+        byte[] src = row.src;
         byte[] q = row.quants;
         for (int k = 0, p = 0; k < cols / K_BLOCK; k++, p += 210) {
             row.blockScales[k] = VectorDequantize.f16(src, p + 208);
