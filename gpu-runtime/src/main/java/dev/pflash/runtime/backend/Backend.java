@@ -1,6 +1,7 @@
 package dev.pflash.runtime.backend;
 
 import dev.pflash.runtime.gguf.TensorData;
+import java.util.List;
 
 /**
  * The op list of the transformer forward pass, after ggml: small ops, each with one reference CPU
@@ -102,6 +103,19 @@ public interface Backend extends AutoCloseable {
      */
     void attention(DeviceBuffer q, DeviceBuffer keys, DeviceBuffer values, int tokens, int firstIndex,
             AttentionShape shape, DeviceBuffer out);
+
+    /**
+     * The attention of several sequences' chunks, each over its own cache, as one op: a packed
+     * decode step of a batch. Each chunk gets exactly what its own {@link #attention(DeviceBuffer,
+     * DeviceBuffer, DeviceBuffer, int, int, AttentionShape, DeviceBuffer) attention} call gives; a
+     * backend that can spread all of them over its threads at once does (one dispatch instead of
+     * one per sequence), the default runs them one by one.
+     */
+    default void attention(List<AttentionChunk> chunks, AttentionShape shape) {
+        for (AttentionChunk c : chunks) {
+            attention(c.q(), c.keys(), c.values(), c.tokens(), c.firstIndex(), shape, c.out());
+        }
+    }
 
     // ---- ops of the qwen35 hybrid layers (gated attention, Gated DeltaNet; QWEN35-HYBRID.md)
 

@@ -1,5 +1,6 @@
 package dev.pflash.runtime.model;
 
+import dev.pflash.runtime.backend.AttentionChunk;
 import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeltaNetShape;
@@ -467,16 +468,17 @@ public final class Transformer implements AutoCloseable {
         w.keyNorm().ifPresent(g -> backend.rmsNorm(a.k, g, n * kv, d, eps, a.k));
         backend.rope(a.q, n, h, d, positions, rope);
         backend.rope(a.k, n, kv, d, positions, rope);
+        List<AttentionChunk> chunks = new ArrayList<>(starts.length);
         for (int i = 0; i < starts.length; i++) {
             Segment s = segments.get(i);
             int kvRows = s.offset() * config.kvDim();
             int qRows = s.offset() * config.queryDim();
             s.cache().store(l, a.k.slice(kvRows, s.count() * config.kvDim()),
                     a.v.slice(kvRows, s.count() * config.kvDim()), starts[i], s.count());
-            backend.attention(a.q.slice(qRows, s.count() * config.queryDim()), s.cache().keys(l),
-                    s.cache().values(l), s.count(), starts[i], attention,
-                    a.attended.slice(qRows, s.count() * config.queryDim()));
+            chunks.add(new AttentionChunk(a.q.slice(qRows, s.count() * config.queryDim()), s.cache().keys(l),
+                    s.cache().values(l), s.count(), starts[i], a.attended.slice(qRows, s.count() * config.queryDim())));
         }
+        backend.attention(chunks, attention);
         if (gated) {
             backend.sigmoidMul(a.attended, a.outputGate, n * config.queryDim());
         }

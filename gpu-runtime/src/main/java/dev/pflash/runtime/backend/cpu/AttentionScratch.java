@@ -4,7 +4,8 @@ package dev.pflash.runtime.backend.cpu;
  * Per-thread working arrays of the CPU attention, grown on demand and reused so that attention
  * allocates nothing per token: a tile's scaled queries and their last visible keys, every row's
  * scores of one key step, f16 keys and values staged as floats, the softmax states of a tile, and
- * the per-(kv head, key segment) states a split decode combines.
+ * the per-(sequence, kv head, key segment) states a split decode combines, and where each
+ * sequence's tasks start.
  */
 final class AttentionScratch {
     /** The merged state of a tile and the state of its current key segment. */
@@ -17,6 +18,7 @@ final class AttentionScratch {
     private float[] keyRows = new float[0];
     private float[] valueRows = new float[0];
     private SoftmaxState[] splits = new SoftmaxState[0];
+    private int[] taskStarts = new int[1];
 
     float[] queries(int n) {
         if (queries.length < n) {
@@ -58,6 +60,14 @@ final class AttentionScratch {
             valueRows = new float[n];
         }
         return valueRows;
+    }
+
+    /** At least {@code n} ints, the first 0: where each sequence's tasks of a split decode start. */
+    int[] taskStarts(int n) {
+        if (taskStarts.length < n) {
+            taskStarts = new int[n];
+        }
+        return taskStarts;
     }
 
     /** At least {@code n} states, one per piece of a split decode. */

@@ -1,6 +1,7 @@
 package dev.pflash.runtime.backend.cpu;
 
 import dev.pflash.runtime.backend.AttentionShape;
+import java.util.List;
 
 /**
  * Causal grouped-query flash attention over a token-major KV cache (f32 or f16), on an
@@ -13,7 +14,8 @@ import dev.pflash.runtime.backend.AttentionShape;
  * of a task are every query head of the group for every token of the tile, so each step of keys
  * and values is loaded (and, in f16, converted) once for all of them. A decode step (fewer
  * queries) runs one task per (kv head, key segment), so a long cache is split over the threads
- * even when the model has few kv heads; the segments' states are merged once all are done.
+ * even when the model has few kv heads; the segments' states are merged once all are done. The
+ * decode steps of a batch's sequences, each over its own cache, run as one such dispatch.
  *
  * <p>Both ways do, for each query, the same operations in the same order (steps, segments and
  * merges sit at fixed key indices, and a key a query may not see is skipped, never weighed by 0):
@@ -52,7 +54,8 @@ final class CpuAttention {
                 }
             });
         } else {
-            splitDecode(pool, scratch, kernel, q, qOff, keys, values, tokens, firstIndex, shape, out, outOff);
+            splitDecode(pool, scratch, kernel,
+                    List.of(new Decode(q, qOff, keys, values, tokens, firstIndex, out, outOff)), shape);
         }
     }
 
@@ -80,40 +83,73 @@ final class CpuAttention {
     }
 
     /**
-     * Fewer queries than a tile: one task per (kv head, segment of keys), each into its own state,
-     * then per kv head the segments merged in order, as {@link #tile} merges them.
+     * Fewer queries than a tile, of one or more sequences each over its own cache (a packed decode
+     * step): one task per (sequence, kv head, segment of keys), each into its own state, all in one
+     * dispatch; then per sequence and kv head the segments merged in order, as {@link #tile} merges
+     * them. A sequence's queries thus get the same bits alone or in a batch.
      */
-    private static void splitDecode(CpuThreadPool pool, ThreadLocal<AttentionScratch> scratch,
-            AttentionKernel kernel, float[] q, int qOff, KvRows keys, KvRows values, int tokens, int firstIndex,
-            AttentionShape shape, float[] out, int outOff) {
-        int dim = shape.headDim();
+    static void splitDecode(CpuThreadPool pool, ThreadLocal<AttentionScratch> scratch, AttentionKernel kernel,
+            List<Decode> decodes, AttentionShape shape) {
         int kvHeads = shape.kvHeads();
-        int rows = tokens * shape.groupSize();
-        int end = firstIndex + tokens;
-        int segments = (end + SEGMENT - 1) / SEGMENT;
-        SoftmaxState[] states = scratch.get().splits(kvHeads * segments);
-        pool.forRange(kvHeads * segments, 1, (from, to) -> {
+        int n = decodes.size();
+        AttentionScratch caller = scratch.get();
+        int[] firstTask = caller.taskStarts(n + 1);
+        for (int c = 0; c < n; c++) {
+            firstTask[c + 1] = firstTask[c] + kvHeads * decodes.get(c).segments();
+        }
+        SoftmaxState[] states = caller.splits(firstTask[n]);
+        pool.forRange(firstTask[n], 1, (from, to) -> {
             AttentionScratch s = scratch.get();
-            float[] qs = s.queries(rows * dim);
-            int[] last = s.last(rows);
+            int dim = shape.headDim();
+            int c = 0;
             for (int task = from; task < to; task++) {
-                int g = task / segments;
-                int s0 = (task % segments) * SEGMENT;
-                loadQueries(q, qOff, 0, tokens, firstIndex, shape, g, qs, last);
+                while (task >= firstTask[c + 1]) {
+                    c++;
+                }
+                Decode d = decodes.get(c);
+                int segments = d.segments();
+                int g = (task - firstTask[c]) / segments;
+                int s0 = ((task - firstTask[c]) % segments) * SEGMENT;
+                int rows = d.tokens() * shape.groupSize();
+                float[] qs = s.queries(rows * dim);
+                int[] last = s.last(rows);
+                loadQueries(d.q(), d.qOff(), 0, d.tokens(), d.firstIndex(), shape, g, qs, last);
                 SoftmaxState state = states[task];
                 state.reset(rows, dim);
-                segment(kernel, s, keys, values, qs, null, last, rows, dim, state, g * dim, s0,
-                        Math.min(end, s0 + SEGMENT));
+                segment(kernel, s, d.keys(), d.values(), qs, null, last, rows, dim, state, g * dim, s0,
+                        Math.min(d.end(), s0 + SEGMENT));
             }
         });
-        for (int g = 0; g < kvHeads; g++) {
-            SoftmaxState total = states[g * segments];
-            for (int i = 1; i < segments; i++) {
-                total.merge(states[g * segments + i]);
+        for (int c = 0; c < n; c++) {
+            Decode d = decodes.get(c);
+            int segments = d.segments();
+            int rows = d.tokens() * shape.groupSize();
+            for (int g = 0; g < kvHeads; g++) {
+                int first = firstTask[c] + g * segments;
+                SoftmaxState total = states[first];
+                for (int i = 1; i < segments; i++) {
+                    total.merge(states[first + i]);
+                }
+                for (int r = 0; r < rows; r++) {
+                    total.finish(r, d.out(), d.outOff() + outputIndex(r, 0, shape, g));
+                }
             }
-            for (int r = 0; r < rows; r++) {
-                total.finish(r, out, outOff + outputIndex(r, 0, shape, g));
-            }
+        }
+    }
+
+    /**
+     * The decode chunk of one sequence: {@code tokens} (fewer than {@link #TILE_TOKENS}) queries at
+     * {@code qOff}, over the cache rows {@code 0 .. firstIndex + tokens - 1} of {@code keys} and
+     * {@code values}, into {@code out} at {@code outOff}.
+     */
+    record Decode(float[] q, int qOff, KvRows keys, KvRows values, int tokens, int firstIndex, float[] out,
+            int outOff) {
+        int end() {
+            return firstIndex + tokens;
+        }
+
+        int segments() {
+            return (end() + SEGMENT - 1) / SEGMENT;
         }
     }
 

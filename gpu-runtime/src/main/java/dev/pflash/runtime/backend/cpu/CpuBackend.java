@@ -1,5 +1,6 @@
 package dev.pflash.runtime.backend.cpu;
 
+import dev.pflash.runtime.backend.AttentionChunk;
 import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeltaNetShape;
@@ -10,6 +11,8 @@ import dev.pflash.runtime.backend.RotaryEmbedding;
 import dev.pflash.runtime.backend.WeightMatrix;
 import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
 import dev.pflash.runtime.gguf.TensorData;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -186,7 +189,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void read(DeviceBuffer src, float[] dst, int dstOffset) {
         if (src instanceof CpuHalfBuffer h) {
-            attentionKernel.halfToFloat(h.data, h.offset, dst, dstOffset, h.size());
+            toFloat(h.data, h.offset, dst, dstOffset, h.size());
             return;
         }
         CpuBuffer s = cpu(src);
@@ -196,7 +199,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void write(float[] src, int srcOffset, DeviceBuffer dst) {
         if (dst instanceof CpuHalfBuffer h) {
-            attentionKernel.floatToHalf(src, srcOffset, h.data, h.offset, h.size());
+            toHalf(src, srcOffset, h.data, h.offset, h.size());
             return;
         }
         CpuBuffer d = cpu(dst);
@@ -215,7 +218,7 @@ public final class CpuBackend implements Backend {
             read(s, cpu(dst).data, cpu(dst).offset);
         } else if (dst instanceof CpuHalfBuffer d) {
             CpuBuffer s = cpu(src);
-            attentionKernel.floatToHalf(s.data, s.offset, d.data, d.offset, s.size());
+            toHalf(s.data, s.offset, d.data, d.offset, s.size());
         } else {
             CpuBuffer s = cpu(src);
             CpuBuffer d = cpu(dst);
@@ -374,18 +377,38 @@ public final class CpuBackend implements Backend {
     @Override
     public void attention(DeviceBuffer q, DeviceBuffer keys, DeviceBuffer values, int tokens, int firstIndex,
             AttentionShape shape, DeviceBuffer out) {
-        CpuBuffer qb = cpu(q);
-        CpuBuffer ob = cpu(out);
-        if (firstIndex < 0) {
-            throw new IllegalArgumentException("attention: first cache index must be >= 0, got " + firstIndex);
+        attention(List.of(new AttentionChunk(q, keys, values, tokens, firstIndex, out)), shape);
+    }
+
+    /** Decode chunks (fewer than {@code CpuAttention.TILE_TOKENS} tokens) in one dispatch; longer ones one by one. */
+    @Override
+    public void attention(List<AttentionChunk> chunks, AttentionShape shape) {
+        List<CpuAttention.Decode> decodes = new ArrayList<>(chunks.size());
+        for (AttentionChunk c : chunks) {
+            CpuBuffer qb = cpu(c.q());
+            CpuBuffer ob = cpu(c.out());
+            if (c.firstIndex() < 0 || c.tokens() < 0) {
+                throw new IllegalArgumentException("attention: first cache index and token count must be >= 0, got "
+                        + c.firstIndex() + " and " + c.tokens());
+            }
+            long cached = (long) (c.firstIndex() + c.tokens()) * shape.kvDim();
+            requireSize("attention queries", qb, (long) c.tokens() * shape.queryDim());
+            requireElements("attention keys", c.keys(), cached);
+            requireElements("attention values", c.values(), cached);
+            requireSize("attention output", ob, (long) c.tokens() * shape.queryDim());
+            KvRows k = KvRows.of(c.keys(), shape.kvDim());
+            KvRows v = KvRows.of(c.values(), shape.kvDim());
+            if (c.tokens() >= CpuAttention.TILE_TOKENS) {
+                CpuAttention.run(pool, attentionScratch, attentionKernel, qb.data, qb.offset, k, v, c.tokens(),
+                        c.firstIndex(), shape, ob.data, ob.offset);
+            } else if (c.tokens() > 0) {
+                decodes.add(new CpuAttention.Decode(qb.data, qb.offset, k, v, c.tokens(), c.firstIndex(), ob.data,
+                        ob.offset));
+            }
         }
-        long cached = (long) (firstIndex + tokens) * shape.kvDim();
-        requireSize("attention queries", qb, (long) tokens * shape.queryDim());
-        requireElements("attention keys", keys, cached);
-        requireElements("attention values", values, cached);
-        requireSize("attention output", ob, (long) tokens * shape.queryDim());
-        CpuAttention.run(pool, attentionScratch, attentionKernel, qb.data, qb.offset, KvRows.of(keys, shape.kvDim()),
-                KvRows.of(values, shape.kvDim()), tokens, firstIndex, shape, ob.data, ob.offset);
+        if (!decodes.isEmpty()) {
+            CpuAttention.splitDecode(pool, attentionScratch, attentionKernel, decodes, shape);
+        }
     }
 
     // ---- qwen35 hybrid layers: loops in CpuHybridOps, the delta rule in CpuDeltaNet
@@ -474,6 +497,23 @@ public final class CpuBackend implements Backend {
 
     private int elementGrain(int n) {
         return pool.grain(n, PARALLEL_MIN_ELEMENTS);
+    }
+
+    /**
+     * Floats to binary16, as every op does, through the pool: the conversion loop is then compiled
+     * in its own lambda. Inlined into a caller (the KV cache's store of keys, then of values), the
+     * second conversion ran out of C2's inlining budget and its vectors were boxed: about 20 MB of
+     * garbage per decode step of 8 sequences.
+     */
+    private void toHalf(float[] src, int srcOffset, short[] dst, int dstOffset, int n) {
+        pool.forRange(n, elementGrain(n),
+                (from, to) -> attentionKernel.floatToHalf(src, srcOffset + from, dst, dstOffset + from, to - from));
+    }
+
+    /** Binary16 to floats through the pool, for the reason {@link #toHalf} gives. */
+    private void toFloat(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
+        pool.forRange(n, elementGrain(n),
+                (from, to) -> attentionKernel.halfToFloat(src, srcOffset + from, dst, dstOffset + from, to - from));
     }
 
     /** The attention kernel this backend runs (vector or scalar), shared with its PFlash ops. */

@@ -2,6 +2,7 @@ package dev.pflash.runtime.backend.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pflash.runtime.backend.AttentionChunk;
 import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.BlockMask;
 import dev.pflash.runtime.backend.DeviceBuffer;
@@ -83,6 +84,36 @@ class CpuAttentionTest {
             }
             assertThat(from).isEqualTo(tokens);
             assertThat(steps).as(kernel.toString()).containsExactly(whole);
+        }
+    }
+
+    /**
+     * A packed step of several sequences, each over its own cache (f16 and f32, one past a softmax
+     * segment, one chunk long enough for tiles), in one {@code Backend.attention} call: each
+     * sequence gets the bits it gets alone, and a wrong sequence's cache or output would show.
+     */
+    @Test
+    void aBatchOfSequencesGetsTheBitsEachGetsAlone() {
+        AttentionShape shape = new AttentionShape(4, 2, 40, 0.15f);
+        List<Inputs> inputs = List.of(Inputs.random(shape, 1, 16, ElementType.F16, 1),
+                Inputs.random(shape, 1, CpuAttention.SEGMENT + 30, ElementType.F16, 2),
+                Inputs.random(shape, 3, 7, ElementType.F32, 3),
+                Inputs.random(shape, CpuAttention.TILE_TOKENS + 8, 20, ElementType.F16, 4),
+                Inputs.random(shape, 1, 0, ElementType.F32, 5));
+        try (CpuBackend backend = new CpuBackend(3)) {
+            List<AttentionChunk> chunks = new ArrayList<>();
+            List<float[]> outs = new ArrayList<>();
+            for (Inputs in : inputs) {
+                float[] out = new float[in.tokens() * shape.queryDim()];
+                outs.add(out);
+                chunks.add(new AttentionChunk(new CpuBuffer(in.q(), 0, in.q().length), in.keys(), in.values(),
+                        in.tokens(), in.first(), new CpuBuffer(out, 0, out.length)));
+            }
+            backend.attention(chunks, shape);
+            for (int i = 0; i < inputs.size(); i++) {
+                float[] alone = inputs.get(i).attend(backend.attentionKernel());
+                assertThat(outs.get(i)).as("sequence " + i).containsExactly(alone);
+            }
         }
     }
 

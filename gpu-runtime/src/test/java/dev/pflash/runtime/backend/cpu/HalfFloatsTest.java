@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.gguf.Float16;
+import java.util.Arrays;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -84,6 +86,32 @@ class HalfFloatsTest {
         DeviceBuffer h3 = backend.allocate(values.length, ElementType.F16);
         backend.copy(h2.slice(1, values.length), h3);
         assertThat(read(h3)).as("f16 to f16").containsExactly(rounded);
+    }
+
+    /**
+     * A buffer long enough to be converted by both threads, at an odd offset and length: every
+     * element gets the bits of the one-value conversion, both ways.
+     */
+    @Test
+    void longBuffersAreConvertedInPiecesWithTheBitsOfOneValueAtATime() {
+        int n = 3 * (1 << 15) + 7;
+        SplittableRandom rnd = new SplittableRandom(3);
+        float[] values = new float[n];
+        short[] expected = new short[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) ((rnd.nextDouble() - 0.5) * Math.scalb(1.0, rnd.nextInt(-30, 20)));
+            expected[i] = HalfFloats.fromFloat(values[i]);
+        }
+        DeviceBuffer h = backend.allocate(n + 5, ElementType.F16);
+        backend.copy(backend.upload(values), h.slice(3, n));
+        short[] stored = Arrays.copyOfRange(((CpuHalfBuffer) h).data, 3, 3 + n);
+        assertThat(stored).containsExactly(expected);
+        float[] back = new float[n];
+        backend.read(h.slice(3, n), back, 0);
+        for (int i = 0; i < n; i++) {
+            assertThat(Float.floatToRawIntBits(back[i])).as("element %d", i)
+                    .isEqualTo(Float.floatToRawIntBits(Float16.toFloat(expected[i])));
+        }
     }
 
     @Test
