@@ -24,7 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * 15-17 GMAC/s against 7.8, 2 tokens 30-32 against 12, 4 tokens 43-45 against 14, 8 tokens 58-68
  * against 19-23; Q4_K 14, 24, 35 and 51, Q6_K 17, 31, 44 and 58 (8 tokens 19-20 before). Each
  * kernel reuses a widened weight vector for every token it holds and a broadcast activation for
- * every group: 2 groups x 8 tokens, 2 x 4, 4 x 2 and 4 x 1 (16, 8, 8 and 4 accumulators).
+ * every group: 2 groups x 8 tokens, 4 x 4 for a quant per byte and 2 x 4 for nibbles, 4 x 2 and
+ * 4 x 1 (16, 16 or 8, 8 and 4 accumulators).
  *
  * <p>Work is cut in units of {@link InterleavedWeights#UNIT_GROUPS} groups. The tokens go
  * through each unit 8 at a time; the last 1-7 as 1, 2 or 4 tokens, or as 8 with zero tokens
@@ -78,8 +79,12 @@ final class InterleavedMatmul {
                         case 1 -> oneToken(w, g0, scales, xs, xsAt, out);
                         case 2 -> twoTokens(w, g0, scales, xs, xsAt, cols, out);
                         case 4 -> {
-                            fourTokens(w, g0, g0, scales, xs, xsAt, cols, out);
-                            fourTokens(w, g0 + 2, g0, scales, xs, xsAt, cols, out);
+                            if (w.nibbles()) {
+                                fourTokens(w, g0, g0, scales, xs, xsAt, cols, out);
+                                fourTokens(w, g0 + 2, g0, scales, xs, xsAt, cols, out);
+                            } else {
+                                fourTokensOfBytes(w, g0, scales, xs, xsAt, cols, out);
+                            }
                         }
                         default -> {
                             eightTokens(w, g0, g0, scales, xs, xsAt, cols, out);
@@ -105,6 +110,12 @@ final class InterleavedMatmul {
         if (mask != -1) {
             v = v.lanewise(VectorOperators.LSHR, bits).and(mask);
         }
+        return ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(d, negMin);
+    }
+
+    /** As {@link #lanes} for a quant per byte: no shift, no mask, so a kernel of byte types alone stays small. */
+    private static FloatVector byteLanes(byte[] q, int at, FloatVector d, FloatVector negMin) {
+        IntVector v = (IntVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2I, I, 0);
         return ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(d, negMin);
     }
 
@@ -295,6 +306,106 @@ final class InterleavedMatmul {
         b1.intoArray(out, UNIT_ROWS + at);
         b2.intoArray(out, 2 * UNIT_ROWS + at);
         b3.intoArray(out, 3 * UNIT_ROWS + at);
+    }
+
+    /**
+     * Four tokens {@code cols} apart, the unit's 4 groups, of a type with a quant per byte, into
+     * {@code out[t*UNIT_ROWS + i]}: each widened weight vector serves the four tokens and each
+     * broadcast activation the four groups (16 accumulators). On {@link #byteLanes}, without the
+     * nibble path, this stays within C2's inlining budget; two groups at a time (as
+     * {@link #fourTokens} must go for nibbles) ran Q8_0's four-sequence decode at 49-55 tok/s
+     * against 66-70.
+     */
+    private static void fourTokensOfBytes(InterleavedWeights w, int g0, float[][] scales, float[] x, int xAt,
+            int cols, float[] out) {
+        byte[] q0 = w.quants(g0);
+        byte[] q1 = w.quants(g0 + 1);
+        byte[] q2 = w.quants(g0 + 2);
+        byte[] q3 = w.quants(g0 + 3);
+        float[] s0 = scales[0];
+        float[] ns0 = scales[UNIT + 0];
+        float[] s1 = scales[1];
+        float[] ns1 = scales[UNIT + 1];
+        float[] s2 = scales[2];
+        float[] ns2 = scales[UNIT + 2];
+        float[] s3 = scales[3];
+        float[] ns3 = scales[UNIT + 3];
+        int x1 = xAt + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector e0 = FloatVector.zero(F);
+        FloatVector e1 = FloatVector.zero(F);
+        FloatVector e2 = FloatVector.zero(F);
+        FloatVector e3 = FloatVector.zero(F);
+        int spans = w.cols() / SPAN;
+        int shift = w.spanShift();
+        for (int h = 0; h < spans; h++) {
+            int b = h >> shift;
+            int at = h * SPAN * G;
+            FloatVector d0 = FloatVector.fromArray(F, s0, b * G);
+            FloatVector m0 = FloatVector.fromArray(F, ns0, b * G);
+            FloatVector d1 = FloatVector.fromArray(F, s1, b * G);
+            FloatVector m1 = FloatVector.fromArray(F, ns1, b * G);
+            FloatVector d2 = FloatVector.fromArray(F, s2, b * G);
+            FloatVector m2 = FloatVector.fromArray(F, ns2, b * G);
+            FloatVector d3 = FloatVector.fromArray(F, s3, b * G);
+            FloatVector m3 = FloatVector.fromArray(F, ns3, b * G);
+            for (int j = 0; j < SPAN; j++) {
+                int k = h * SPAN + j;
+                FloatVector w0 = byteLanes(q0, at + j * G, d0, m0);
+                FloatVector w1 = byteLanes(q1, at + j * G, d1, m1);
+                FloatVector w2 = byteLanes(q2, at + j * G, d2, m2);
+                FloatVector w3 = byteLanes(q3, at + j * G, d3, m3);
+                FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
+                a0 = w0.fma(v, a0);
+                b0 = w1.fma(v, b0);
+                c0 = w2.fma(v, c0);
+                e0 = w3.fma(v, e0);
+                v = FloatVector.broadcast(F, x[x1 + k]);
+                a1 = w0.fma(v, a1);
+                b1 = w1.fma(v, b1);
+                c1 = w2.fma(v, c1);
+                e1 = w3.fma(v, e1);
+                v = FloatVector.broadcast(F, x[x2 + k]);
+                a2 = w0.fma(v, a2);
+                b2 = w1.fma(v, b2);
+                c2 = w2.fma(v, c2);
+                e2 = w3.fma(v, e2);
+                v = FloatVector.broadcast(F, x[x3 + k]);
+                a3 = w0.fma(v, a3);
+                b3 = w1.fma(v, b3);
+                c3 = w2.fma(v, c3);
+                e3 = w3.fma(v, e3);
+            }
+        }
+        a0.intoArray(out, 0);
+        a1.intoArray(out, UNIT_ROWS);
+        a2.intoArray(out, 2 * UNIT_ROWS);
+        a3.intoArray(out, 3 * UNIT_ROWS);
+        b0.intoArray(out, G);
+        b1.intoArray(out, UNIT_ROWS + G);
+        b2.intoArray(out, 2 * UNIT_ROWS + G);
+        b3.intoArray(out, 3 * UNIT_ROWS + G);
+        c0.intoArray(out, 2 * G);
+        c1.intoArray(out, UNIT_ROWS + 2 * G);
+        c2.intoArray(out, 2 * UNIT_ROWS + 2 * G);
+        c3.intoArray(out, 3 * UNIT_ROWS + 2 * G);
+        e0.intoArray(out, 3 * G);
+        e1.intoArray(out, UNIT_ROWS + 3 * G);
+        e2.intoArray(out, 2 * UNIT_ROWS + 3 * G);
+        e3.intoArray(out, 3 * UNIT_ROWS + 3 * G);
     }
 
     /**

@@ -310,6 +310,11 @@ final class InterleavedWeights {
         return cols;
     }
 
+    /** Whether two quants share a byte (Q4_0, Q4_K), else each has its own (Q8_0, Q5_K, Q6_K). */
+    boolean nibbles() {
+        return nibbles;
+    }
+
     /** Byte offset, in a group's quants, of the first quant of span {@code h} (values {@code h*SPAN ..}). */
     int spanAt(int h) {
         return (nibbles ? h >> 1 : h) * SPAN * GROUP;
