@@ -51,7 +51,10 @@ final class InterleavedMatmul {
             int xOff, int tokens, float[] y, int yOff) {
         int units = w.groups() / UNIT;
         int cols = w.cols();
-        pool.forRange(units, pool.grain(units, 1), (from, to) -> {
+        // Eight chunks per thread, not four: a 1024-row matrix is 16 units, and two-unit chunks
+        // left one thread idle for the last of them at the end of every decode matmul.
+        int grain = Math.max(1, units / (8 * pool.threads()));
+        pool.forRange(units, grain, (from, to) -> {
             CpuScratch s = scratch.get();
             float[] out = s.vector(Slot.PANEL_OUTPUT, 8 * UNIT_ROWS);
             float[] padded = s.vector(Slot.TOKEN_PANELS, 8 * cols);
