@@ -6,7 +6,6 @@ import dev.pflash.runtime.backend.cpu.VectorSupport;
 import dev.pflash.runtime.engine.EngineConfig;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.model.KvCache;
-import dev.pflash.runtime.model.LogitsMode;
 import dev.pflash.runtime.model.Transformer;
 import dev.pflash.runtime.models.ModelSources;
 import dev.pflash.runtime.sampling.Sampler;
@@ -178,14 +177,20 @@ public final class BenchCommand {
 
     /** {@code steps} greedy decode steps of every sequence together, one packed forward pass per step. */
     private static void decode(Transformer model, List<KvCache> caches, int[] next, int steps) {
+        List<int[]> tokens = new ArrayList<>(caches.size());
+        List<int[]> positions = new ArrayList<>(caches.size());
+        List<float[]> logits = new ArrayList<>(caches.size());
+        for (int s = 0; s < caches.size(); s++) {
+            tokens.add(new int[1]);
+            positions.add(new int[1]);
+            logits.add(new float[model.config().vocabSize()]);
+        }
         for (int step = 0; step < steps; step++) {
-            List<int[]> tokens = new ArrayList<>(caches.size());
-            List<int[]> positions = new ArrayList<>(caches.size());
             for (int s = 0; s < caches.size(); s++) {
-                tokens.add(new int[] {next[s]});
-                positions.add(new int[] {caches.get(s).length()});
+                tokens.get(s)[0] = next[s];
+                positions.get(s)[0] = caches.get(s).length();
             }
-            List<float[]> logits = model.forwardPacked(caches, tokens, positions, LogitsMode.LAST);
+            model.forwardPacked(caches, tokens, positions, logits);
             for (int s = 0; s < caches.size(); s++) {
                 next[s] = Sampler.argmax(logits.get(s));
             }

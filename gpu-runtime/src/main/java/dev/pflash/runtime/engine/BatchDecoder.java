@@ -1,7 +1,6 @@
 package dev.pflash.runtime.engine;
 
 import dev.pflash.runtime.model.KvCache;
-import dev.pflash.runtime.model.LogitsMode;
 import dev.pflash.runtime.model.Transformer;
 import dev.pflash.runtime.sampling.Sampler;
 import dev.pflash.runtime.tokenizer.Tokenizer;
@@ -68,20 +67,23 @@ final class BatchDecoder {
         List<KvCache> caches = new ArrayList<>(active.size());
         List<int[]> tokens = new ArrayList<>(active.size());
         List<int[]> positions = new ArrayList<>(active.size());
+        List<float[]> logits = new ArrayList<>(active.size());
         for (Sequence s : active) {
             caches.add(s.prefilled.cache());
-            tokens.add(new int[] {s.next});
-            positions.add(new int[] {s.prefilled.plan().nextPosition() + s.count - 1});
+            s.token[0] = s.next;
+            s.position[0] = s.prefilled.plan().nextPosition() + s.count - 1;
+            tokens.add(s.token);
+            positions.add(s.position);
+            logits.add(s.logits);
         }
-        List<float[]> logits;
         try {
-            logits = target.forwardPacked(caches, tokens, positions, LogitsMode.LAST);
+            target.forwardPacked(caches, tokens, positions, logits);
         } catch (RuntimeException e) {
             active.forEach(s -> s.fail(e));
             return;
         }
-        for (int i = 0; i < active.size(); i++) {
-            active.get(i).next = active.get(i).sampler.sample(logits.get(i));
+        for (Sequence s : active) {
+            s.next = s.sampler.sample(s.logits);
         }
     }
 
@@ -104,6 +106,10 @@ final class BatchDecoder {
         final Prefilled prefilled;
         final Sampler sampler;
         final int[] generated;
+        /** This sequence's token, position and logits of a step, kept so that a step allocates none of them. */
+        final int[] token = new int[1];
+        final int[] position = new int[1];
+        final float[] logits;
         int count;
         int next;
         long firstNanos;
@@ -115,6 +121,7 @@ final class BatchDecoder {
             this.prefilled = prefilled;
             this.sampler = sampler;
             this.generated = new int[maxNewTokens];
+            this.logits = new float[prefilled.logits().length];
             this.firstNanos = startNanos;
             this.endNanos = startNanos;
         }

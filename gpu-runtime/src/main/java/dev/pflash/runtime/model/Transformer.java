@@ -226,15 +226,47 @@ public final class Transformer implements AutoCloseable {
      */
     public List<float[]> forwardPacked(List<KvCache> caches, List<int[]> tokens, List<int[]> positions,
             LogitsMode mode) {
+        int vocab = config.vocabSize();
+        List<float[]> logits = new ArrayList<>(caches.size());
+        for (int[] t : tokens) {
+            logits.add(switch (mode) {
+                case LAST -> new float[vocab];
+                case ALL -> new float[Math.multiplyExact(t.length, vocab)];
+                case NONE -> new float[0];
+            });
+        }
+        return forwardPacked(caches, tokens, positions, mode, logits);
+    }
+
+    /**
+     * As {@link #forwardPacked(List, List, List, LogitsMode)} with {@link LogitsMode#LAST}, each
+     * sequence's logits written into the caller's {@code lastLogits.get(s)} (at least vocabulary
+     * size floats): a decode loop that keeps these arrays allocates no logits per step.
+     */
+    public void forwardPacked(List<KvCache> caches, List<int[]> tokens, List<int[]> positions,
+            List<float[]> lastLogits) {
+        for (int s = 0; s < lastLogits.size(); s++) {
+            if (lastLogits.get(s).length < config.vocabSize()) {
+                throw new IllegalArgumentException("logits array " + s + " holds " + lastLogits.get(s).length
+                        + " floats, fewer than the " + config.vocabSize() + " of model " + config.name());
+            }
+        }
+        forwardPacked(caches, tokens, positions, LogitsMode.LAST, lastLogits);
+    }
+
+    private List<float[]> forwardPacked(List<KvCache> caches, List<int[]> tokens, List<int[]> positions,
+            LogitsMode mode, List<float[]> logits) {
         int sequences = caches.size();
         if (tokens.size() != sequences || positions.size() != sequences) {
             throw new IllegalArgumentException(sequences + " caches, " + tokens.size() + " token lists and "
                     + positions.size() + " position lists: give one of each per sequence");
         }
+        if (logits.size() != sequences) {
+            throw new IllegalArgumentException(sequences + " caches and " + logits.size()
+                    + " logits arrays: give one per sequence");
+        }
         Set<KvCache> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
-        int vocab = config.vocabSize();
         int total = 0;
-        List<float[]> logits = new ArrayList<>(sequences);
         for (int s = 0; s < sequences; s++) {
             KvCache cache = caches.get(s);
             int n = tokens.get(s).length;
@@ -244,11 +276,6 @@ public final class Transformer implements AutoCloseable {
             }
             checkInput(cache, tokens.get(s), positions.get(s));
             total = Math.addExact(total, n);
-            logits.add(switch (mode) {
-                case LAST -> new float[vocab];
-                case ALL -> new float[Math.multiplyExact(n, vocab)];
-                case NONE -> new float[0];
-            });
         }
         for (int s = 0; s < sequences; s++) {
             caches.get(s).reserve(caches.get(s).length() + tokens.get(s).length);

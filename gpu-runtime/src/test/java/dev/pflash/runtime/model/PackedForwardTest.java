@@ -92,6 +92,36 @@ class PackedForwardTest {
     }
 
     /**
+     * Two decode steps of three sequences into the same caller-held logits arrays (one longer than
+     * the vocabulary, its tail kept): each step's logits are the bits the allocating call returns.
+     */
+    @Test
+    void decodeStepsIntoTheCallersArraysEqualTheReturnedLogits() {
+        TinyModel model = TinyModel.of(TinyModel.QWEN3, 35);
+        try (Transformer t = Transformer.load(model.file, backend)) {
+            int vocab = t.config().vocabSize();
+            List<KvCache> into = List.of(t.newCache(), t.newCache(), t.newCache());
+            List<KvCache> returned = List.of(t.newCache(), t.newCache(), t.newCache());
+            List<float[]> arrays = List.of(new float[vocab], new float[vocab + 3], new float[vocab]);
+            arrays.get(1)[vocab + 2] = 7f;
+            for (int step = 0; step < 2; step++) {
+                List<int[]> tokens = List.of(new int[] {1 + step}, new int[] {5 + step}, new int[] {9 + step});
+                List<int[]> positions = List.of(new int[] {step}, new int[] {step}, new int[] {step});
+                t.forwardPacked(into, tokens, positions, arrays);
+                List<float[]> expected = t.forwardPacked(returned, tokens, positions, LogitsMode.LAST);
+                for (int s = 0; s < 3; s++) {
+                    assertThat(Arrays.copyOf(arrays.get(s), vocab)).as("step %d sequence %d", step, s)
+                            .containsExactly(expected.get(s));
+                }
+            }
+            assertThat(arrays.get(1)[vocab + 2]).isEqualTo(7f);
+            assertThatThrownBy(() -> t.forwardPacked(into, List.of(new int[] {1}), List.of(new int[] {2}),
+                    List.of(new float[vocab - 1]))).hasMessage("logits array 0 holds " + (vocab - 1)
+                            + " floats, fewer than the " + vocab + " of model " + t.config().name());
+        }
+    }
+
+    /**
      * A decode step of more sequences than the LM head takes at once, so the adjacent last rows go in
      * two groups; with that many tokens the matmuls run on panels, so the logits of each sequence
      * agree with its own step within float rounding and pick the same token.
