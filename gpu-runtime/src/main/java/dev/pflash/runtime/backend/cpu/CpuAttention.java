@@ -1,6 +1,7 @@
 package dev.pflash.runtime.backend.cpu;
 
 import dev.pflash.runtime.backend.AttentionShape;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -41,22 +42,42 @@ final class CpuAttention {
     static void run(CpuThreadPool pool, ThreadLocal<AttentionScratch> scratch, AttentionKernel kernel, float[] q,
             int qOff, KvRows keys, KvRows values, int tokens, int firstIndex, AttentionShape shape, float[] out,
             int outOff) {
-        if (tokens >= TILE_TOKENS) {
-            int tiles = (tokens + TILE_TOKENS - 1) / TILE_TOKENS;
-            int kvHeads = shape.kvHeads();
-            // Later tiles see more keys; handing them out first evens the threads' finishing times.
-            pool.forRange(kvHeads * tiles, 1, (from, to) -> {
-                AttentionScratch s = scratch.get();
-                for (int task = from; task < to; task++) {
-                    int t0 = (tiles - 1 - task / kvHeads) * TILE_TOKENS;
-                    tile(kernel, s, q, qOff, keys, values, t0, Math.min(TILE_TOKENS, tokens - t0), firstIndex,
-                            shape, task % kvHeads, out, outOff);
-                }
-            });
-        } else {
-            splitDecode(pool, scratch, kernel,
-                    List.of(new Decode(q, qOff, keys, values, tokens, firstIndex, out, outOff)), shape);
+        run(pool, scratch, kernel, List.of(new Chunk(q, qOff, keys, values, tokens, firstIndex, out, outOff)), shape);
+    }
+
+    /**
+     * Each chunk over its own cache: those of {@link #TILE_TOKENS} tokens or more one after the
+     * other in tiles, the shorter ones (a batch's decode steps) together in one split decode.
+     */
+    static void run(CpuThreadPool pool, ThreadLocal<AttentionScratch> scratch, AttentionKernel kernel,
+            List<Chunk> chunks, AttentionShape shape) {
+        List<Chunk> decodes = new ArrayList<>(chunks.size());
+        for (Chunk c : chunks) {
+            if (c.tokens() >= TILE_TOKENS) {
+                tiles(pool, scratch, kernel, c, shape);
+            } else if (c.tokens() > 0) {
+                decodes.add(c);
+            }
         }
+        if (!decodes.isEmpty()) {
+            splitDecode(pool, scratch, kernel, decodes, shape);
+        }
+    }
+
+    /** One task per (kv head, tile of {@link #TILE_TOKENS} queries) of chunk {@code c}. */
+    private static void tiles(CpuThreadPool pool, ThreadLocal<AttentionScratch> scratch, AttentionKernel kernel,
+            Chunk c, AttentionShape shape) {
+        int tiles = (c.tokens() + TILE_TOKENS - 1) / TILE_TOKENS;
+        int kvHeads = shape.kvHeads();
+        // Later tiles see more keys; handing them out first evens the threads' finishing times.
+        pool.forRange(kvHeads * tiles, 1, (from, to) -> {
+            AttentionScratch s = scratch.get();
+            for (int task = from; task < to; task++) {
+                int t0 = (tiles - 1 - task / kvHeads) * TILE_TOKENS;
+                tile(kernel, s, c.q(), c.qOff(), c.keys(), c.values(), t0, Math.min(TILE_TOKENS, c.tokens() - t0),
+                        c.firstIndex(), shape, task % kvHeads, c.out(), c.outOff());
+            }
+        });
     }
 
     /** Tokens {@code t0 .. t0 + nt - 1} of the chunk, all query heads of kv head {@code g}. */
@@ -88,8 +109,8 @@ final class CpuAttention {
      * dispatch; then per sequence and kv head the segments merged in order, as {@link #tile} merges
      * them. A sequence's queries thus get the same bits alone or in a batch.
      */
-    static void splitDecode(CpuThreadPool pool, ThreadLocal<AttentionScratch> scratch, AttentionKernel kernel,
-            List<Decode> decodes, AttentionShape shape) {
+    private static void splitDecode(CpuThreadPool pool, ThreadLocal<AttentionScratch> scratch,
+            AttentionKernel kernel, List<Chunk> decodes, AttentionShape shape) {
         int kvHeads = shape.kvHeads();
         int n = decodes.size();
         AttentionScratch caller = scratch.get();
@@ -106,7 +127,7 @@ final class CpuAttention {
                 while (task >= firstTask[c + 1]) {
                     c++;
                 }
-                Decode d = decodes.get(c);
+                Chunk d = decodes.get(c);
                 int segments = d.segments();
                 int g = (task - firstTask[c]) / segments;
                 int s0 = ((task - firstTask[c]) % segments) * SEGMENT;
@@ -121,7 +142,7 @@ final class CpuAttention {
             }
         });
         for (int c = 0; c < n; c++) {
-            Decode d = decodes.get(c);
+            Chunk d = decodes.get(c);
             int segments = d.segments();
             int rows = d.tokens() * shape.groupSize();
             for (int g = 0; g < kvHeads; g++) {
@@ -138,11 +159,11 @@ final class CpuAttention {
     }
 
     /**
-     * The decode chunk of one sequence: {@code tokens} (fewer than {@link #TILE_TOKENS}) queries at
-     * {@code qOff}, over the cache rows {@code 0 .. firstIndex + tokens - 1} of {@code keys} and
-     * {@code values}, into {@code out} at {@code outOff}.
+     * The chunk of one sequence: {@code tokens} queries at {@code qOff}, over the cache rows
+     * {@code 0 .. firstIndex + tokens - 1} of {@code keys} and {@code values}, into {@code out} at
+     * {@code outOff}.
      */
-    record Decode(float[] q, int qOff, KvRows keys, KvRows values, int tokens, int firstIndex, float[] out,
+    record Chunk(float[] q, int qOff, KvRows keys, KvRows values, int tokens, int firstIndex, float[] out,
             int outOff) {
         int end() {
             return firstIndex + tokens;

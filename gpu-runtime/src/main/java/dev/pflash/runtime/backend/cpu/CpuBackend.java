@@ -384,10 +384,10 @@ public final class CpuBackend implements Backend {
         attention(List.of(new AttentionChunk(q, keys, values, tokens, firstIndex, out)), shape);
     }
 
-    /** Decode chunks (fewer than {@code CpuAttention.TILE_TOKENS} tokens) in one dispatch; longer ones one by one. */
+    /** Every chunk checked, then the batch's decode chunks in one dispatch ({@code CpuAttention.run}). */
     @Override
     public void attention(List<AttentionChunk> chunks, AttentionShape shape) {
-        List<CpuAttention.Decode> decodes = new ArrayList<>(chunks.size());
+        List<CpuAttention.Chunk> checked = new ArrayList<>(chunks.size());
         for (AttentionChunk c : chunks) {
             CpuBuffer qb = cpu(c.q());
             CpuBuffer ob = cpu(c.out());
@@ -400,19 +400,10 @@ public final class CpuBackend implements Backend {
             requireElements("attention keys", c.keys(), cached);
             requireElements("attention values", c.values(), cached);
             requireSize("attention output", ob, (long) c.tokens() * shape.queryDim());
-            KvRows k = KvRows.of(c.keys(), shape.kvDim());
-            KvRows v = KvRows.of(c.values(), shape.kvDim());
-            if (c.tokens() >= CpuAttention.TILE_TOKENS) {
-                CpuAttention.run(pool, attentionScratch, attentionKernel, qb.data, qb.offset, k, v, c.tokens(),
-                        c.firstIndex(), shape, ob.data, ob.offset);
-            } else if (c.tokens() > 0) {
-                decodes.add(new CpuAttention.Decode(qb.data, qb.offset, k, v, c.tokens(), c.firstIndex(), ob.data,
-                        ob.offset));
-            }
+            checked.add(new CpuAttention.Chunk(qb.data, qb.offset, KvRows.of(c.keys(), shape.kvDim()),
+                    KvRows.of(c.values(), shape.kvDim()), c.tokens(), c.firstIndex(), ob.data, ob.offset));
         }
-        if (!decodes.isEmpty()) {
-            CpuAttention.splitDecode(pool, attentionScratch, attentionKernel, decodes, shape);
-        }
+        CpuAttention.run(pool, attentionScratch, attentionKernel, checked, shape);
     }
 
     // ---- qwen35 hybrid layers: loops in CpuHybridOps, the delta rule in CpuDeltaNet
