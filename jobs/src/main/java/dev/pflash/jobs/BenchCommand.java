@@ -29,8 +29,8 @@ public final class BenchCommand {
     public static int execute(String[] args, PrintStream out, PrintStream err) {
         if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
             out.println("Usage: bench [--model=<gguf|synthetic:preset>] [--prompt-tokens=512,2048] [--gen-tokens=128]"
-                    + " [--batch=1,8] [--prompt-gen=512+128] [--threads=N] [--repetitions=R] [--output=md|csv|json]"
-                    + " [--backend=cpu|cuda|auto]");
+                    + " [--batch=1,8] [--prompt-gen=512+128] [--depth=0,2048] [--threads=N] [--repetitions=R]"
+                    + " [--output=md|csv|json] [--backend=cpu|cuda|auto]");
             out.println("Runs the target model alone: --drafter, PFlash and the prefix cache are not used.");
             CommandOptions.printHelp(out, BenchOptions.class);
             return 0;
@@ -80,24 +80,46 @@ public final class BenchCommand {
         }
     }
 
-    /** The tests the options ask for, in llama-bench's order: prefill, decode, combined. */
+    /** The tests the options ask for, in llama-bench's order: prefill, decode, combined, each at every depth. */
     static List<BenchTest> tests(BenchOptions o) {
         List<BenchTest> tests = new ArrayList<>();
         int[] batches = counts("--batch", o.getBatch(), 1);
-        for (int p : counts("--prompt-tokens", o.getPromptTokens(), 0)) {
-            if (p > 0) {
-                tests.add(BenchTest.prefill(p));
-            }
-        }
-        for (int g : counts("--gen-tokens", o.getGenTokens(), 0)) {
-            if (g > 0) {
-                for (int s : batches) {
-                    tests.add(BenchTest.decode(g, s));
+        int[] depths = counts("--depth", o.getDepth(), 0);
+        int[] prompts = counts("--prompt-tokens", o.getPromptTokens(), 0);
+        int[] gens = counts("--gen-tokens", o.getGenTokens(), 0);
+        List<int[]> pairs = promptGenPairs(o.getPromptGen());
+        for (int p : prompts) {
+            for (int d : depths) {
+                if (p > 0) {
+                    tests.add(BenchTest.prefill(p, d));
                 }
             }
         }
-        String pairs = o.getPromptGen().strip();
-        for (String pair : pairs.isEmpty() ? new String[0] : pairs.split(",")) {
+        for (int g : gens) {
+            for (int s : batches) {
+                for (int d : depths) {
+                    if (g > 0) {
+                        tests.add(BenchTest.decode(g, s, d));
+                    }
+                }
+            }
+        }
+        for (int[] pg : pairs) {
+            for (int d : depths) {
+                tests.add(BenchTest.combined(pg[0], pg[1], d));
+            }
+        }
+        if (tests.isEmpty()) {
+            throw new IllegalArgumentException("no tests to run: give --prompt-tokens, --gen-tokens or --prompt-gen");
+        }
+        return tests;
+    }
+
+    /** The pairs P+G of {@code --prompt-gen}, at least 1 each. */
+    private static List<int[]> promptGenPairs(String value) {
+        List<int[]> pairs = new ArrayList<>();
+        String list = value.strip();
+        for (String pair : list.isEmpty() ? new String[0] : list.split(",")) {
             String[] pg = pair.strip().split("\\+", -1);
             try {
                 int p = Integer.parseInt(pg[0].strip());
@@ -105,16 +127,13 @@ public final class BenchCommand {
                 if (p < 1 || g < 1) {
                     throw new NumberFormatException();
                 }
-                tests.add(BenchTest.combined(p, g));
+                pairs.add(new int[] {p, g});
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--prompt-gen=" + o.getPromptGen() + ": give pairs of prompt and"
+                throw new IllegalArgumentException("--prompt-gen=" + value + ": give pairs of prompt and"
                         + " decode tokens (at least 1 each) such as 512+128, separated by commas");
             }
         }
-        if (tests.isEmpty()) {
-            throw new IllegalArgumentException("no tests to run: give --prompt-tokens, --gen-tokens or --prompt-gen");
-        }
-        return tests;
+        return pairs;
     }
 
     /** Comma-separated counts of at least {@code min}. */
@@ -149,24 +168,26 @@ public final class BenchCommand {
         return "cpu/" + (VectorSupport.useVectorKernels() ? "vector" : "scalar");
     }
 
-    /** Runs {@code test} once on fresh caches; returns the seconds of its timed part. */
+    /**
+     * Runs {@code test} once on fresh caches; returns the seconds of its timed part. Every sequence
+     * starts from the same untimed context, prefilled once and copied: a step costs the same
+     * whichever tokens the caches hold.
+     */
     static double seconds(Transformer model, BenchTest test, SplittableRandom rnd) {
         List<KvCache> caches = new ArrayList<>(test.sequences());
         try {
             int[] next = new int[test.sequences()];
-            for (int s = 0; s < next.length; s++) {
-                caches.add(model.newCache());
+            caches.add(model.newCache());
+            if (test.untimedTokens() > 0) {
+                int[] context = tokens(model, test.untimedTokens(), rnd);
+                Arrays.fill(next, Sampler.argmax(model.prefill(caches.get(0), context)));
             }
-            long start;
+            for (int s = 1; s < next.length; s++) {
+                caches.add(caches.get(0).fork());
+            }
+            long start = System.nanoTime();
             if (test.promptTokens() > 0) {
-                start = System.nanoTime();
                 next[0] = Sampler.argmax(model.prefill(caches.get(0), tokens(model, test.promptTokens(), rnd)));
-            } else {
-                for (int s = 0; s < next.length; s++) {
-                    next[s] = Sampler.argmax(model.prefill(caches.get(s),
-                            tokens(model, BenchTest.DECODE_PROMPT_TOKENS, rnd)));
-                }
-                start = System.nanoTime();
             }
             decode(model, caches, next, test.genTokens());
             return (System.nanoTime() - start) / 1e9;

@@ -6,7 +6,7 @@ import org.apache.beam.sdk.options.Description;
 /**
  * Options of {@code pflash.jar bench}: the model, backend and threads of the engine options, and
  * the tests to run, after llama.cpp's {@code llama-bench} ({@code -p}, {@code -n}, {@code -pg},
- * {@code -r}, {@code -o}). The drafter, PFlash and prefix-cache options are not used: every test
+ * {@code -d}, {@code -r}, {@code -o}). The drafter, PFlash and prefix-cache options are not used: every test
  * runs the target's forward pass alone.
  */
 public interface BenchOptions extends EngineOptions {
@@ -35,6 +35,13 @@ public interface BenchOptions extends EngineOptions {
     String getPromptGen();
 
     void setPromptGen(String value);
+
+    @Description("Depths: each test also runs from this many tokens already in the cache (prefilled untimed), named"
+            + " 'tg128 @ d2048' as llama-bench -d names it; comma-separated, 0 for an empty cache")
+    @Default.String("0")
+    String getDepth();
+
+    void setDepth(String value);
 
     @Description("Measured runs of each test; the table gives their mean tokens/s and standard deviation")
     @Default.Integer(5)

@@ -33,9 +33,10 @@ final class BenchTable {
     private static final List<String> MD_COLUMNS = List.of("model", "size", "params", "type", "backend", "threads",
             "test", "t/s");
     /** Column widths of the Markdown table; a longer value widens its cell. */
-    private static final int[] MD_WIDTHS = {30, 10, 10, 8, 10, 7, 13, 20};
+    private static final int[] MD_WIDTHS = {30, 10, 10, 8, 10, 7, 16, 20};
     private static final List<String> CSV_COLUMNS = List.of("model", "model_size", "model_n_params", "model_type",
-            "backend", "n_threads", "test", "n_prompt", "n_gen", "n_seqs", "repetitions", "avg_ts", "stddev_ts");
+            "backend", "n_threads", "test", "n_prompt", "n_gen", "n_depth", "n_seqs", "repetitions", "avg_ts",
+            "stddev_ts");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Format format;
@@ -80,8 +81,8 @@ final class BenchTable {
             case CSV -> out.println(String.join(",", csvField(model.name()), String.valueOf(model.bytes()),
                     String.valueOf(model.params()), csvField(model.type()), csvField(backend), String.valueOf(threads),
                     t.name(), String.valueOf(t.promptTokens()), String.valueOf(t.genTokens()),
-                    String.valueOf(t.sequences()), String.valueOf(r.tokensPerSecond().length), number(r.mean()),
-                    number(r.sd())));
+                    String.valueOf(t.depth()), String.valueOf(t.sequences()),
+                    String.valueOf(r.tokensPerSecond().length), number(r.mean()), number(r.sd())));
             case JSON -> out.print((rows == 0 ? "\n  " : ",\n  ") + jsonRow(r));
         }
         rows++;
@@ -107,6 +108,7 @@ final class BenchTable {
         row.put("test", t.name());
         row.put("n_prompt", t.promptTokens());
         row.put("n_gen", t.genTokens());
+        row.put("n_depth", t.depth());
         row.put("n_seqs", t.sequences());
         row.put("avg_ts", r.mean());
         row.put("stddev_ts", r.sd());

@@ -138,6 +138,9 @@ class BenchCommandTest {
         assertThat(run("bench", "--prompt-tokens=512,x")).isEqualTo(2);
         assertThat(stderr()).contains("--prompt-tokens=512,x: give counts of at least 0");
         err.reset();
+        assertThat(run("bench", "--depth=-1")).isEqualTo(2);
+        assertThat(stderr()).contains("--depth=-1: give counts of at least 0");
+        err.reset();
         assertThat(run("bench", "--prompt-gen=512")).isEqualTo(2);
         assertThat(stderr()).contains("--prompt-gen=512: give pairs of prompt and decode tokens");
         err.reset();
@@ -153,5 +156,22 @@ class BenchCommandTest {
         assertThat(run("bench", "--model=synthetic:cpu-drafter?ctx=64", "--prompt-tokens=128", "--gen-tokens=0"))
                 .isEqualTo(1);
         assertThat(stderr()).contains("test pp128 needs 128 tokens of context; the model's window is 64 tokens");
+    }
+
+    @Test
+    void everyTestRunsAtEveryDepthAndTheDepthCountsAgainstTheWindow() {
+        int status = run("bench", "--model=synthetic:cpu-drafter?ctx=64", "--prompt-tokens=8", "--gen-tokens=3",
+                "--batch=1,2", "--prompt-gen=4+2", "--depth=0,40", "--repetitions=1", "--threads=2", "--output=csv");
+
+        assertThat(status).as(stderr()).isZero();
+        List<String[]> rows = stdout().lines().skip(1).map(l -> l.split(",")).toList();
+        assertThat(rows.stream().map(r -> r[6])).containsExactly("pp8", "pp8 @ d40", "tg3", "tg3 @ d40", "tg3x2",
+                "tg3x2 @ d40", "pp4+tg2", "pp4+tg2 @ d40");
+        assertThat(rows.stream().map(r -> r[9])).containsExactly("0", "40", "0", "40", "0", "40", "0", "40");
+
+        out.reset();
+        assertThat(run("bench", "--model=synthetic:cpu-drafter?ctx=64", "--prompt-tokens=0", "--gen-tokens=8",
+                "--batch=2", "--depth=57")).isEqualTo(1);
+        assertThat(stderr()).contains("test tg8x2 @ d57 needs 65 tokens of context; the model's window is 64 tokens");
     }
 }
