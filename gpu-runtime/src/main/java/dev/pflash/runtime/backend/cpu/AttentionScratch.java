@@ -12,6 +12,7 @@ final class AttentionScratch {
     final SoftmaxState total = new SoftmaxState();
     final SoftmaxState segment = new SoftmaxState();
     private float[] queries = new float[0];
+    private float[][] headQueries = new float[0][];
     private float[] transposedQueries = new float[0];
     private int[] last = new int[0];
     private float[] scores = new float[0];
@@ -25,6 +26,19 @@ final class AttentionScratch {
             queries = new float[n];
         }
         return queries;
+    }
+
+    /** At least {@code heads} arrays of at least {@code n} floats: the queries of each head of a split-decode task. */
+    float[][] headQueries(int heads, int n) {
+        if (headQueries.length < heads) {
+            headQueries = java.util.Arrays.copyOf(headQueries, heads);
+        }
+        for (int i = 0; i < heads; i++) {
+            if (headQueries[i] == null || headQueries[i].length < n) {
+                headQueries[i] = new float[n];
+            }
+        }
+        return headQueries;
     }
 
     float[] transposedQueries(int n) {

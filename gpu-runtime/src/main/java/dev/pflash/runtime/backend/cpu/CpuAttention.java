@@ -14,9 +14,10 @@ import java.util.List;
  * <p>A prefill chunk runs one task per (kv head, tile of {@link #TILE_TOKENS} queries): the rows
  * of a task are every query head of the group for every token of the tile, so each step of keys
  * and values is loaded (and, in f16, converted) once for all of them. A decode step (fewer
- * queries) runs one task per (kv head, key segment), so a long cache is split over the threads
- * even when the model has few kv heads; the segments' states are merged once all are done. The
- * decode steps of a batch's sequences, each over its own cache, run as one such dispatch.
+ * queries) runs one task per (key segment, run of adjacent kv heads), so a long cache is split
+ * over the threads by its keys and each task reads whole runs of cache rows; the segments'
+ * states are merged once all are done. The decode steps of a batch's sequences, each over its
+ * own cache, run as one such dispatch.
  *
  * <p>Both ways do, for each query, the same operations in the same order (steps, segments and
  * merges sit at fixed key indices, and a key a query may not see is skipped, never weighed by 0):
@@ -26,8 +27,14 @@ import java.util.List;
 final class CpuAttention {
     /** Keys per online-softmax step. */
     static final int KEY_STEP = 64;
-    /** Keys per softmax segment; a multiple of {@link #KEY_STEP}. */
-    static final int SEGMENT = 1024;
+    /**
+     * Keys per softmax segment; a multiple of {@link #KEY_STEP}. Segments are what a decode step
+     * splits over the threads: with 1024 a cache under 1024 keys gave one thread all the keys, or
+     * tasks of one kv head each, which read 256 bytes of every 2 KiB row. With 256, 28 layers of
+     * f16 attention at 600 keys ran in 8-9 ms against 17-20, and at 2048 in 25-28 ms against 40-58.
+     * Merging a segment costs a few operations per query dim, nothing beside its 256 keys.
+     */
+    static final int SEGMENT = 256;
     /**
      * Query tokens per prefill task; fewer tokens run as a split decode. Each step of keys and
      * values is read (and, in f16, converted) once per task, so bigger tiles read the cache fewer
@@ -35,6 +42,12 @@ final class CpuAttention {
      * (JMH {@code CpuAttentionBenchmark}, 2 threads, AVX2).
      */
     static final int TILE_TOKENS = 32;
+
+    /**
+     * Split-decode tasks wanted per thread. One is enough once segments are short: more tasks
+     * meant fewer heads per task, and shorter runs of each cache row read at a time.
+     */
+    static final int TASKS_PER_THREAD = 1;
 
     private CpuAttention() {
     }
@@ -105,40 +118,59 @@ final class CpuAttention {
 
     /**
      * Fewer queries than a tile, of one or more sequences each over its own cache (a packed decode
-     * step): one task per (sequence, kv head, segment of keys), each into its own state, all in one
-     * dispatch; then per sequence and kv head the segments merged in order, as {@link #tile} merges
-     * them. A sequence's queries thus get the same bits alone or in a batch.
+     * step): one task per (sequence, key segment, run of kv heads), each head into its own state,
+     * all in one dispatch; then per sequence and kv head the segments merged in order, as
+     * {@link #tile} merges them. A sequence's queries thus get the same bits alone or in a batch,
+     * whatever the runs of heads.
+     *
+     * <p>A task takes as many adjacent kv heads as still leaves {@link #TASKS_PER_THREAD} tasks per
+     * thread: it reads each cache row's part for its heads in one pass, a contiguous run of bytes,
+     * where one head per task read 256 bytes of f16 and skipped the rest of the row, and the
+     * hardware prefetcher did not follow.
      */
     private static void splitDecode(CpuThreadPool pool, ThreadLocal<AttentionScratch> scratch,
             AttentionKernel kernel, List<Chunk> decodes, AttentionShape shape) {
         int kvHeads = shape.kvHeads();
         int n = decodes.size();
-        AttentionScratch caller = scratch.get();
-        int[] firstTask = caller.taskStarts(n + 1);
-        for (int c = 0; c < n; c++) {
-            firstTask[c + 1] = firstTask[c] + kvHeads * decodes.get(c).segments();
+        int segmentsInAll = 0;
+        for (Chunk d : decodes) {
+            segmentsInAll += d.segments();
         }
-        SoftmaxState[] states = caller.splits(firstTask[n]);
-        pool.forRange(firstTask[n], 1, (from, to) -> {
+        int span = headsPerTask(kvHeads, segmentsInAll, pool.threads());
+        int runs = kvHeads / span;
+        AttentionScratch caller = scratch.get();
+        int[] starts = caller.taskStarts(2 * (n + 1));
+        // starts[c]: chunk c's first task; starts[n + 1 + c]: its first state, one per (kv head, segment).
+        for (int c = 0; c < n; c++) {
+            starts[c + 1] = starts[c] + runs * decodes.get(c).segments();
+            starts[n + 2 + c] = starts[n + 1 + c] + kvHeads * decodes.get(c).segments();
+        }
+        SoftmaxState[] states = caller.splits(starts[2 * n + 1]);
+        pool.forRange(starts[n], 1, (from, to) -> {
             AttentionScratch s = scratch.get();
             int dim = shape.headDim();
             int c = 0;
             for (int task = from; task < to; task++) {
-                while (task >= firstTask[c + 1]) {
+                while (task >= starts[c + 1]) {
                     c++;
                 }
                 Chunk d = decodes.get(c);
                 int segments = d.segments();
-                int g = (task - firstTask[c]) / segments;
-                int s0 = ((task - firstTask[c]) % segments) * SEGMENT;
+                int h0 = (task - starts[c]) / segments * span;
+                int segment = (task - starts[c]) % segments;
                 int rows = d.tokens() * shape.groupSize();
-                float[] qs = s.queries(rows * dim);
+                float[][] qs = s.headQueries(span, rows * dim);
                 int[] last = s.last(rows);
-                loadQueries(d.q(), d.qOff(), 0, d.tokens(), d.firstIndex(), shape, g, qs, last);
-                SoftmaxState state = states[task];
-                state.reset(rows, dim);
-                segment(kernel, s, d.keys(), d.values(), qs, null, last, rows, dim, state, g * dim, s0,
-                        Math.min(d.end(), s0 + SEGMENT));
+                int first = starts[n + 1 + c] + h0 * segments + segment;
+                for (int i = 0; i < span; i++) {
+                    loadQueries(d.q(), d.qOff(), 0, d.tokens(), d.firstIndex(), shape, h0 + i, qs[i], last);
+                    states[first + i * segments].reset(rows, dim);
+                }
+                int end = Math.min(d.end(), (segment + 1) * SEGMENT);
+                for (int j0 = segment * SEGMENT; j0 < end; j0 += KEY_STEP) {
+                    d.keys().stepHeads(kernel, s, d.values(), qs, last, rows, dim, states, first, segments, h0, span,
+                            j0, Math.min(KEY_STEP, end - j0));
+                }
             }
         });
         for (int c = 0; c < n; c++) {
@@ -146,7 +178,7 @@ final class CpuAttention {
             int segments = d.segments();
             int rows = d.tokens() * shape.groupSize();
             for (int g = 0; g < kvHeads; g++) {
-                int first = firstTask[c] + g * segments;
+                int first = starts[n + 1 + c] + g * segments;
                 SoftmaxState total = states[first];
                 for (int i = 1; i < segments; i++) {
                     total.merge(states[first + i]);
@@ -156,6 +188,19 @@ final class CpuAttention {
                 }
             }
         }
+    }
+
+    /**
+     * The most adjacent kv heads per split-decode task (a divisor of {@code kvHeads}) that still
+     * leaves {@link #TASKS_PER_THREAD} tasks per thread over {@code segments} key segments in all.
+     */
+    static int headsPerTask(int kvHeads, int segments, int threads) {
+        for (int span = kvHeads; span > 1; span--) {
+            if (kvHeads % span == 0 && (long) segments * (kvHeads / span) >= (long) TASKS_PER_THREAD * threads) {
+                return span;
+            }
+        }
+        return 1;
     }
 
     /**

@@ -64,16 +64,49 @@ final class KvRows {
         kernel.step(q, qt, last, rows, dim, state, scores, k, kBase, v, vBase, stride, j0, n);
     }
 
+    /**
+     * Runs {@code kernel.step} for keys {@code j0 .. j0 + n - 1} of kv heads {@code h0 .. h0 + heads - 1},
+     * head {@code h0 + i} with queries {@code q[i]} into {@code states[first + i * stateStride]}. The
+     * rows are staged for all those heads at once, f32 too, each row's heads read in one pass from
+     * low address to high: a decode step then streams the cache instead of hopping a whole row
+     * between reads of one head (f32 at 2048 keys, 28 layers: 28-29 ms against 38-41 read in
+     * place). Each head's step is the one {@link #step} would run.
+     */
+    void stepHeads(AttentionKernel kernel, AttentionScratch s, KvRows values, float[][] q, int[] last, int rows,
+            int dim, SoftmaxState[] states, int first, int stateStride, int h0, int heads, int j0, int n) {
+        float[] scores = s.scores(AttentionKernel.scratchFloats(rows, n));
+        float[] k = stageHeads(kernel, s.keyRows(heads * n * dim), h0, heads, j0, n, dim);
+        float[] v = values.stageHeads(kernel, s.valueRows(heads * n * dim), h0, heads, j0, n, dim);
+        for (int i = 0; i < heads; i++) {
+            kernel.step(q[i], null, last, rows, dim, states[first + i * stateStride], scores, k, i * n * dim, v,
+                    i * n * dim, dim, j0, n);
+        }
+    }
+
     /** Rows {@code j0 .. j0 + n - 1} of the head at column {@code head}, packed {@code dim} apart in {@code into}. */
     private float[] stage(AttentionKernel kernel, float[] into, int head, int j0, int n, int dim) {
         for (int jj = 0; jj < n; jj++) {
-            int at = offset + (j0 + jj) * kvDim + head;
-            if (f32 != null) {
-                System.arraycopy(f32, at, into, jj * dim, dim);
-            } else {
-                kernel.halfToFloat(f16, at, into, jj * dim, dim);
+            copyRow(kernel, offset + (j0 + jj) * kvDim + head, into, jj * dim, dim);
+        }
+        return into;
+    }
+
+    /** Rows {@code j0 .. j0 + n - 1} of heads {@code h0 ..}: head {@code h0 + i}'s row {@code jj} at {@code into[(i * n + jj) * dim]}. */
+    private float[] stageHeads(AttentionKernel kernel, float[] into, int h0, int heads, int j0, int n, int dim) {
+        for (int jj = 0; jj < n; jj++) {
+            int at = offset + (j0 + jj) * kvDim + h0 * dim;
+            for (int i = 0; i < heads; i++) {
+                copyRow(kernel, at + i * dim, into, (i * n + jj) * dim, dim);
             }
         }
         return into;
+    }
+
+    private void copyRow(AttentionKernel kernel, int at, float[] into, int intoAt, int dim) {
+        if (f32 != null) {
+            System.arraycopy(f32, at, into, intoAt, dim);
+        } else {
+            kernel.halfToFloat(f16, at, into, intoAt, dim);
+        }
     }
 }

@@ -88,6 +88,24 @@ class CpuAttentionTest {
     }
 
     /**
+     * A split decode's task takes the most adjacent kv heads that still give each thread a task:
+     * Qwen3-0.6B's 8 kv heads on 2 threads whole for a batch or a long cache, halves for one
+     * segment; a divisor of the heads always (6 heads: 3, 2 or 1), 1 when threads outnumber the work.
+     */
+    @Test
+    void aDecodeTaskTakesTheMostHeadsThatStillGiveEachThreadATask() {
+        assertThat(CpuAttention.headsPerTask(8, 8, 2)).isEqualTo(8);
+        assertThat(CpuAttention.headsPerTask(8, 2, 2)).isEqualTo(8);
+        assertThat(CpuAttention.headsPerTask(8, 1, 2)).isEqualTo(4);
+        assertThat(CpuAttention.headsPerTask(8, 3, 8)).isEqualTo(2);
+        assertThat(CpuAttention.headsPerTask(6, 1, 2)).isEqualTo(3);
+        assertThat(CpuAttention.headsPerTask(6, 1, 4)).isEqualTo(1);
+        assertThat(CpuAttention.headsPerTask(6, 2, 4)).isEqualTo(3);
+        assertThat(CpuAttention.headsPerTask(8, 1, 16)).isEqualTo(1);
+        assertThat(CpuAttention.headsPerTask(1, 1, 2)).isEqualTo(1);
+    }
+
+    /**
      * A packed step of several sequences, each over its own cache (f16 and f32, one past a softmax
      * segment, one chunk long enough for tiles), in one {@code Backend.attention} call: each
      * sequence gets the bits it gets alone, and a wrong sequence's cache or output would show.
