@@ -90,8 +90,13 @@ final class InterleavedMatmul {
                             }
                         }
                         default -> {
-                            eightTokens(w, g0, g0, scales, xs, xsAt, cols, out);
-                            eightTokens(w, g0 + 2, g0, scales, xs, xsAt, cols, out);
+                            if (w.nibbles()) {
+                                eightTokens(w, g0, g0, scales, xs, xsAt, cols, out);
+                                eightTokens(w, g0 + 2, g0, scales, xs, xsAt, cols, out);
+                            } else {
+                                eightTokensOfBytes(w, g0, g0, scales, xs, xsAt, cols, out);
+                                eightTokensOfBytes(w, g0 + 2, g0, scales, xs, xsAt, cols, out);
+                            }
                         }
                     }
                     unpack(out, n, g0 * G, w.rows(), y, yOff + t0 * w.rows());
@@ -461,6 +466,103 @@ final class InterleavedMatmul {
                 int k = h * SPAN + j;
                 FloatVector c = lanes(q, at + j * G, bits, mask, d, md);
                 FloatVector f = lanes(p, at + j * G, bits, mask, e, me);
+                FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
+                a0 = c.fma(v, a0);
+                b0 = f.fma(v, b0);
+                v = FloatVector.broadcast(F, x[x1 + k]);
+                a1 = c.fma(v, a1);
+                b1 = f.fma(v, b1);
+                v = FloatVector.broadcast(F, x[x2 + k]);
+                a2 = c.fma(v, a2);
+                b2 = f.fma(v, b2);
+                v = FloatVector.broadcast(F, x[x3 + k]);
+                a3 = c.fma(v, a3);
+                b3 = f.fma(v, b3);
+                v = FloatVector.broadcast(F, x[x4 + k]);
+                a4 = c.fma(v, a4);
+                b4 = f.fma(v, b4);
+                v = FloatVector.broadcast(F, x[x5 + k]);
+                a5 = c.fma(v, a5);
+                b5 = f.fma(v, b5);
+                v = FloatVector.broadcast(F, x[x6 + k]);
+                a6 = c.fma(v, a6);
+                b6 = f.fma(v, b6);
+                v = FloatVector.broadcast(F, x[x7 + k]);
+                a7 = c.fma(v, a7);
+                b7 = f.fma(v, b7);
+            }
+        }
+        int at = (g - g0) * G;
+        a0.intoArray(out, at);
+        a1.intoArray(out, UNIT_ROWS + at);
+        a2.intoArray(out, 2 * UNIT_ROWS + at);
+        a3.intoArray(out, 3 * UNIT_ROWS + at);
+        a4.intoArray(out, 4 * UNIT_ROWS + at);
+        a5.intoArray(out, 5 * UNIT_ROWS + at);
+        a6.intoArray(out, 6 * UNIT_ROWS + at);
+        a7.intoArray(out, 7 * UNIT_ROWS + at);
+        at += G;
+        b0.intoArray(out, at);
+        b1.intoArray(out, UNIT_ROWS + at);
+        b2.intoArray(out, 2 * UNIT_ROWS + at);
+        b3.intoArray(out, 3 * UNIT_ROWS + at);
+        b4.intoArray(out, 4 * UNIT_ROWS + at);
+        b5.intoArray(out, 5 * UNIT_ROWS + at);
+        b6.intoArray(out, 6 * UNIT_ROWS + at);
+        b7.intoArray(out, 7 * UNIT_ROWS + at);
+    }
+
+    /**
+     * {@link #eightTokens} of a type with a quant per byte, on {@link #byteLanes}. One kernel for
+     * both kinds, with the nibble path and the byte path both hot (Q4_K_M: Q4_K and Q6_K), could
+     * outgrow C2's inlining budget and run with its vectors boxed on the heap: after a prefill in
+     * the same JVM, JFR found 460 MB of boxed vectors allocated in it in the last 35 s of a Q4_K_M
+     * eight-sequence run, and none once the kernels were split.
+     */
+    private static void eightTokensOfBytes(InterleavedWeights w, int g, int g0, float[][] scales, float[] x, int xAt,
+            int cols, float[] out) {
+        byte[] q = w.quants(g);
+        byte[] p = w.quants(g + 1);
+        float[] s = scales[g - g0];
+        float[] ns = scales[UNIT + g - g0];
+        float[] sp = scales[g - g0 + 1];
+        float[] nsp = scales[UNIT + g - g0 + 1];
+        int x1 = xAt + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        int x4 = x3 + cols;
+        int x5 = x4 + cols;
+        int x6 = x5 + cols;
+        int x7 = x6 + cols;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector a4 = FloatVector.zero(F);
+        FloatVector a5 = FloatVector.zero(F);
+        FloatVector a6 = FloatVector.zero(F);
+        FloatVector a7 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector b4 = FloatVector.zero(F);
+        FloatVector b5 = FloatVector.zero(F);
+        FloatVector b6 = FloatVector.zero(F);
+        FloatVector b7 = FloatVector.zero(F);
+        int spans = w.cols() / SPAN;
+        int shift = w.spanShift();
+        for (int h = 0; h < spans; h++) {
+            int b = h >> shift;
+            int at = w.spanAt(h);
+            FloatVector d = FloatVector.fromArray(F, s, b * G);
+            FloatVector md = FloatVector.fromArray(F, ns, b * G);
+            FloatVector e = FloatVector.fromArray(F, sp, b * G);
+            FloatVector me = FloatVector.fromArray(F, nsp, b * G);
+            for (int j = 0; j < SPAN; j++) {
+                int k = h * SPAN + j;
+                FloatVector c = byteLanes(q, at + j * G, d, md);
+                FloatVector f = byteLanes(p, at + j * G, e, me);
                 FloatVector v = FloatVector.broadcast(F, x[xAt + k]);
                 a0 = c.fma(v, a0);
                 b0 = f.fma(v, b0);

@@ -91,7 +91,10 @@ final class KvRows {
         return into;
     }
 
-    /** Rows {@code j0 .. j0 + n - 1} of heads {@code h0 ..}: head {@code h0 + i}'s row {@code jj} at {@code into[(i * n + jj) * dim]}. */
+    /**
+     * Rows {@code j0 .. j0 + n - 1} of {@code heads} heads from {@code h0}: head {@code h0 + i}'s row
+     * {@code jj} at {@code into[(i * n + jj) * dim]}.
+     */
     private float[] stageHeads(AttentionKernel kernel, float[] into, int h0, int heads, int j0, int n, int dim) {
         for (int jj = 0; jj < n; jj++) {
             int at = offset + (j0 + jj) * kvDim + h0 * dim;
