@@ -76,7 +76,7 @@ final class AttentionScratch {
         return valueRows;
     }
 
-    /** At least {@code n} ints, the first 0: where each sequence's tasks of a split decode start. */
+    /** At least {@code n} ints, the first 0: where each sequence's tasks and states of a split decode start. */
     int[] taskStarts(int n) {
         if (taskStarts.length < n) {
             taskStarts = new int[n];

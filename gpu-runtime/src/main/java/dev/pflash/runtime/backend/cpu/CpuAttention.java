@@ -141,6 +141,7 @@ final class CpuAttention {
         AttentionScratch caller = scratch.get();
         int[] starts = caller.taskStarts(2 * (n + 1));
         // starts[c]: chunk c's first task; starts[n + 1 + c]: its first state, one per (kv head, segment).
+        starts[n + 1] = 0;
         for (int c = 0; c < n; c++) {
             starts[c + 1] = starts[c] + runs * decodes.get(c).segments();
             starts[n + 2 + c] = starts[n + 1 + c] + kvHeads * decodes.get(c).segments();
