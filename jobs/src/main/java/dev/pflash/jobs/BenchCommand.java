@@ -88,19 +88,15 @@ public final class BenchCommand {
         int[] prompts = counts("--prompt-tokens", o.getPromptTokens(), 0);
         int[] gens = counts("--gen-tokens", o.getGenTokens(), 0);
         List<int[]> pairs = promptGenPairs(o.getPromptGen());
-        for (int p : prompts) {
+        for (int p : Arrays.stream(prompts).filter(p -> p > 0).toArray()) {
             for (int d : depths) {
-                if (p > 0) {
-                    tests.add(BenchTest.prefill(p, d));
-                }
+                tests.add(BenchTest.prefill(p, d));
             }
         }
-        for (int g : gens) {
+        for (int g : Arrays.stream(gens).filter(g -> g > 0).toArray()) {
             for (int s : batches) {
                 for (int d : depths) {
-                    if (g > 0) {
-                        tests.add(BenchTest.decode(g, s, d));
-                    }
+                    tests.add(BenchTest.decode(g, s, d));
                 }
             }
         }

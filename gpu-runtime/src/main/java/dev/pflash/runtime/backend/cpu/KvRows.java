@@ -4,8 +4,9 @@ import dev.pflash.runtime.backend.DeviceBuffer;
 
 /**
  * The key (or value) storage of one attention call, f32 or f16, and the one place that hands a
- * run of its rows to an {@link AttentionKernel}: f32 rows are read in place, f16 rows are first
- * converted into a scratch array, once per step for every query of the tile.
+ * run of its rows to an {@link AttentionKernel}: f32 rows of a small tile are read in place, other
+ * rows are first staged (f16 converted) into a scratch array, once per step for every query of the
+ * tile, or of every head of a decode task.
  */
 final class KvRows {
     /**
@@ -54,8 +55,8 @@ final class KvRows {
             vBase = values.offset + j0 * kvDim + head;
             stride = kvDim;
         } else {
-            k = stage(kernel, s.keyRows(n * dim), head, j0, n, dim);
-            v = values.stage(kernel, s.valueRows(n * dim), head, j0, n, dim);
+            k = stage(kernel, s.keyRows(n * dim), head, 1, j0, n, dim);
+            v = values.stage(kernel, s.valueRows(n * dim), head, 1, j0, n, dim);
             kBase = 0;
             vBase = 0;
             stride = dim;
@@ -75,41 +76,31 @@ final class KvRows {
     void stepHeads(AttentionKernel kernel, AttentionScratch s, KvRows values, float[][] q, int[] last, int rows,
             int dim, SoftmaxState[] states, int first, int stateStride, int h0, int heads, int j0, int n) {
         float[] scores = s.scores(AttentionKernel.scratchFloats(rows, n));
-        float[] k = stageHeads(kernel, s.keyRows(heads * n * dim), h0, heads, j0, n, dim);
-        float[] v = values.stageHeads(kernel, s.valueRows(heads * n * dim), h0, heads, j0, n, dim);
+        float[] k = stage(kernel, s.keyRows(heads * n * dim), h0 * dim, heads, j0, n, dim);
+        float[] v = values.stage(kernel, s.valueRows(heads * n * dim), h0 * dim, heads, j0, n, dim);
         for (int i = 0; i < heads; i++) {
             kernel.step(q[i], null, last, rows, dim, states[first + i * stateStride], scores, k, i * n * dim, v,
                     i * n * dim, dim, j0, n);
         }
     }
 
-    /** Rows {@code j0 .. j0 + n - 1} of the head at column {@code head}, packed {@code dim} apart in {@code into}. */
-    private float[] stage(AttentionKernel kernel, float[] into, int head, int j0, int n, int dim) {
-        for (int jj = 0; jj < n; jj++) {
-            copyRow(kernel, offset + (j0 + jj) * kvDim + head, into, jj * dim, dim);
-        }
-        return into;
-    }
-
     /**
-     * Rows {@code j0 .. j0 + n - 1} of {@code heads} heads from {@code h0}: head {@code h0 + i}'s row
-     * {@code jj} at {@code into[(i * n + jj) * dim]}.
+     * Rows {@code j0 .. j0 + n - 1} of {@code heads} adjacent heads, the first at column {@code column}:
+     * head {@code i}'s row {@code jj} at {@code into[(i * n + jj) * dim]}, each row's heads read in
+     * one pass from low address to high.
      */
-    private float[] stageHeads(AttentionKernel kernel, float[] into, int h0, int heads, int j0, int n, int dim) {
+    private float[] stage(AttentionKernel kernel, float[] into, int column, int heads, int j0, int n, int dim) {
         for (int jj = 0; jj < n; jj++) {
-            int at = offset + (j0 + jj) * kvDim + h0 * dim;
+            int at = offset + (j0 + jj) * kvDim + column;
             for (int i = 0; i < heads; i++) {
-                copyRow(kernel, at + i * dim, into, (i * n + jj) * dim, dim);
+                int intoAt = (i * n + jj) * dim;
+                if (f32 != null) {
+                    System.arraycopy(f32, at + i * dim, into, intoAt, dim);
+                } else {
+                    kernel.halfToFloat(f16, at + i * dim, into, intoAt, dim);
+                }
             }
         }
         return into;
-    }
-
-    private void copyRow(AttentionKernel kernel, int at, float[] into, int intoAt, int dim) {
-        if (f32 != null) {
-            System.arraycopy(f32, at, into, intoAt, dim);
-        } else {
-            kernel.halfToFloat(f16, at, into, intoAt, dim);
-        }
     }
 }
