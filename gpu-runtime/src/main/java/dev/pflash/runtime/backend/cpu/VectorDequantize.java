@@ -197,38 +197,42 @@ final class VectorDequantize {
      * of a 64-bit int vector as bytes (it runs the allocating Java fallback instead). No helper of
      * ours takes or returns a vector in here: the JDK's vector methods are always inlined, ours only
      * within C2's inlining budget, which a loop this size exhausts, and a vector passed to a call
-     * that is not inlined is allocated.
+     * that is not inlined is allocated. Each half of a block is its own method ({@link #q6kHalf}):
+     * with both in one loop C2 unrolled them into a body too large for its vector intrinsics, and
+     * the last conversion and store of each ran the allocating fallback (Q6_K pp512 134-140 tok/s
+     * that way, 148 split).
      */
     static void q6_k(byte[] q, int p, int blocks, float[] y, int yo, KQuantScales ks, int block) {
         for (int k = 0; k < blocks; k++, p += 210, yo += 256, block++) {
-            for (int half = 0; half < 2; half++) {
-                int ql = p + 64 * half;
-                int qh = p + 128 + 32 * half;
-                int base = yo + 128 * half;
-                for (int l = 0; l < 32; l += LANES) {
-                    int is = 8 * half + l / 16;
-                    FloatVector s1 = FloatVector.broadcast(F, ks.scale(block, is));
-                    FloatVector s2 = FloatVector.broadcast(F, ks.scale(block, is + 2));
-                    FloatVector s3 = FloatVector.broadcast(F, ks.scale(block, is + 4));
-                    FloatVector s4 = FloatVector.broadcast(F, ks.scale(block, is + 6));
-                    IntVector lo0 = (IntVector) ByteVector.fromArray(B, q, ql + l)
-                            .convertShape(VectorOperators.B2I, I, 0);
-                    IntVector lo1 = (IntVector) ByteVector.fromArray(B, q, ql + l + 32)
-                            .convertShape(VectorOperators.B2I, I, 0);
-                    IntVector h = (IntVector) ByteVector.fromArray(B, q, qh + l)
-                            .convertShape(VectorOperators.B2I, I, 0);
-                    // Value g of 4 takes bits 2g, 2g + 1 of its qh byte as its bits 4 and 5.
-                    IntVector q1 = lo0.and(0x0F).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30));
-                    IntVector q2 = lo1.and(0x0F).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30));
-                    IntVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h.and(0x30));
-                    IntVector q4 = lo1.lanewise(VectorOperators.LSHR, 4).and(0x0F)
-                            .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30));
-                    ((FloatVector) q1.sub(32).convert(VectorOperators.I2F, 0)).mul(s1).intoArray(y, base + l);
-                    ((FloatVector) q2.sub(32).convert(VectorOperators.I2F, 0)).mul(s2).intoArray(y, base + l + 32);
-                    ((FloatVector) q3.sub(32).convert(VectorOperators.I2F, 0)).mul(s3).intoArray(y, base + l + 64);
-                    ((FloatVector) q4.sub(32).convert(VectorOperators.I2F, 0)).mul(s4).intoArray(y, base + l + 96);
-                }
-            }
+            q6kHalf(q, p, p + 128, y, yo, ks, block, 0);
+            q6kHalf(q, p + 64, p + 160, y, yo + 128, ks, block, 8);
+        }
+    }
+
+    /** Half a Q6_K block: ql at {@code ql}, qh at {@code qh}, sub-blocks from {@code is0}, values at {@code base}. */
+    private static void q6kHalf(byte[] q, int ql, int qh, float[] y, int base, KQuantScales ks, int block, int is0) {
+        for (int l = 0; l < 32; l += LANES) {
+            int is = is0 + l / 16;
+            FloatVector s1 = FloatVector.broadcast(F, ks.scale(block, is));
+            FloatVector s2 = FloatVector.broadcast(F, ks.scale(block, is + 2));
+            FloatVector s3 = FloatVector.broadcast(F, ks.scale(block, is + 4));
+            FloatVector s4 = FloatVector.broadcast(F, ks.scale(block, is + 6));
+            IntVector lo0 = (IntVector) ByteVector.fromArray(B, q, ql + l)
+                    .convertShape(VectorOperators.B2I, I, 0);
+            IntVector lo1 = (IntVector) ByteVector.fromArray(B, q, ql + l + 32)
+                    .convertShape(VectorOperators.B2I, I, 0);
+            IntVector h = (IntVector) ByteVector.fromArray(B, q, qh + l)
+                    .convertShape(VectorOperators.B2I, I, 0);
+            // Value g of 4 takes bits 2g, 2g + 1 of its qh byte as its bits 4 and 5.
+            IntVector q1 = lo0.and(0x0F).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30));
+            IntVector q2 = lo1.and(0x0F).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30));
+            IntVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h.and(0x30));
+            IntVector q4 = lo1.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                    .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30));
+            ((FloatVector) q1.sub(32).convert(VectorOperators.I2F, 0)).mul(s1).intoArray(y, base + l);
+            ((FloatVector) q2.sub(32).convert(VectorOperators.I2F, 0)).mul(s2).intoArray(y, base + l + 32);
+            ((FloatVector) q3.sub(32).convert(VectorOperators.I2F, 0)).mul(s3).intoArray(y, base + l + 64);
+            ((FloatVector) q4.sub(32).convert(VectorOperators.I2F, 0)).mul(s4).intoArray(y, base + l + 96);
         }
     }
 }
