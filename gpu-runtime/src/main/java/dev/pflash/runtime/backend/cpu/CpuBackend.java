@@ -333,6 +333,11 @@ public final class CpuBackend implements Backend {
         requireSize("swiglu gate", g, n);
         requireSize("swiglu up", u, n);
         requireSize("swiglu output", o, n);
+        if (vectorKernels) {
+            pool.forRange(n, elementGrain(n), (from, to) -> VectorSwiglu.swiglu(g.data, g.offset, u.data, u.offset,
+                    o.data, o.offset, from, to, scratch.get().vector(Slot.SWIGLU_TAIL, VectorSwiglu.TAIL_ROOM)));
+            return;
+        }
         pool.forRange(n, elementGrain(n), (from, to) -> {
             for (int i = from; i < to; i++) {
                 float z = g.data[g.offset + i];

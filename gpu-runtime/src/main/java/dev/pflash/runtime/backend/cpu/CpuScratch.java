@@ -9,7 +9,7 @@ final class CpuScratch {
     /** Names of the reusable slots. */
     enum Slot {
         WEIGHT_ROW, WEIGHT_ROWS, WEIGHT_BLOCK, ACCUMULATORS, TRANSPOSED_INPUT, TOKEN_PANELS, PANEL_OUTPUT,
-        UNIT_SCALES, ROPE_COS, ROPE_SIN
+        UNIT_SCALES, ROPE_COS, ROPE_SIN, SWIGLU_TAIL
     }
 
     private final float[][] vectors = new float[Slot.values().length][];
