@@ -109,20 +109,15 @@ final class InterleavedMatmul {
      * Weight k of a group's rows from its quants at {@code at}: the bytes widened to ints (a byte
      * each: {@code mask} -1), or shifted right by {@code bits} and masked (the low or high nibble:
      * 0 or 4, and 15), times the sub-block's scales {@code d}, plus minus its mins {@code negMin},
-     * in one rounding. The nibble is cut out of the {@link InterleavedWeights#GROUP} bytes before
-     * they are widened: a shift and a mask of one narrow vector (128 bits with 512-bit floats; the
-     * shift of its ints moves each byte's high nibble down, the mask drops what came in from the
-     * next byte) instead of two operations on the wide ints; Q4_K_M decode on a Zen 4 core ran
-     * 10-20% faster. With both paths hot (Q4_K_M), a four-token kernel over the unit's four groups
+     * in one rounding. With both paths hot (Q4_K_M), a four-token kernel over the unit's four groups
      * outgrew C2's inlining budget and ran with its vectors boxed (8.5 GMAC/s against 47), so
      * {@link #fourTokens} takes two groups.
      */
     private static FloatVector lanes(byte[] q, int at, int bits, int mask, FloatVector d, FloatVector negMin) {
-        ByteVector b = ByteVector.fromArray(B, q, at);
+        IntVector v = (IntVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2I, I, 0);
         if (mask != -1) {
-            b = b.reinterpretAsInts().lanewise(VectorOperators.LSHR, bits).reinterpretAsBytes().and((byte) mask);
+            v = v.lanewise(VectorOperators.LSHR, bits).and(mask);
         }
-        IntVector v = (IntVector) b.convertShape(VectorOperators.B2I, I, 0);
         return ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(d, negMin);
     }
 
