@@ -109,9 +109,12 @@ final class InterleavedMatmul {
      * Weight k of a group's rows from its quants at {@code at}: the bytes widened to ints (a byte
      * each: {@code mask} -1), or shifted right by {@code bits} and masked (the low or high nibble:
      * 0 or 4, and 15), times the sub-block's scales {@code d}, plus minus its mins {@code negMin},
-     * in one rounding. With both paths hot (Q4_K_M), a four-token kernel over the unit's four groups
-     * outgrew C2's inlining budget and ran with its vectors boxed (8.5 GMAC/s against 47), so
-     * {@link #fourTokens} takes two groups.
+     * in one rounding. Cutting the nibble out of the bytes before widening them (their ints
+     * reinterpreted, shifted and masked as bytes) was faster in decode alone but ran boxed after a
+     * prefill, whose one-token calls had compiled this with only the byte path hot; measure any
+     * change here with decode after a prefill in the same JVM. With both paths hot (Q4_K_M), a
+     * four-token kernel over the unit's four groups outgrew C2's inlining budget and ran with its
+     * vectors boxed (8.5 GMAC/s against 47), so {@link #fourTokens} takes two groups.
      */
     private static FloatVector lanes(byte[] q, int at, int bits, int mask, FloatVector d, FloatVector negMin) {
         IntVector v = (IntVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2I, I, 0);
