@@ -1,5 +1,7 @@
 package dev.pflash.runtime.backend.cpu;
 
+import java.util.Arrays;
+
 /**
  * Per-thread working arrays of the CPU attention, grown on demand and reused so that attention
  * allocates nothing per token: a tile's scaled queries and their last visible keys, every row's
@@ -31,7 +33,7 @@ final class AttentionScratch {
     /** At least {@code heads} arrays of at least {@code n} floats: the queries of each head of a split-decode task. */
     float[][] headQueries(int heads, int n) {
         if (headQueries.length < heads) {
-            headQueries = java.util.Arrays.copyOf(headQueries, heads);
+            headQueries = Arrays.copyOf(headQueries, heads);
         }
         for (int i = 0; i < heads; i++) {
             if (headQueries[i] == null || headQueries[i].length < n) {

@@ -110,9 +110,10 @@ final class InterleavedMatmul {
      * each: {@code mask} -1), or shifted right by {@code bits} and masked (the low or high nibble:
      * 0 or 4, and 15), times the sub-block's scales {@code d}, plus minus its mins {@code negMin},
      * in one rounding. Cutting the nibble out of the bytes before widening them (their ints
-     * reinterpreted, shifted and masked as bytes) was faster in decode alone but ran boxed after a
-     * prefill, whose one-token calls had compiled this with only the byte path hot; measure any
-     * change here with decode after a prefill in the same JVM. With both paths hot (Q4_K_M), a
+     * reinterpreted, shifted and masked as bytes) was faster in decode alone but 40% slower after
+     * a prefill, with boxed vectors (likely: the prefill's one-token calls, the Q6_K output head,
+     * compile this with only the byte path hot); measure any change here with decode after a
+     * prefill in the same JVM. With both paths hot (Q4_K_M), a
      * four-token kernel over the unit's four groups outgrew C2's inlining budget and ran with its
      * vectors boxed (8.5 GMAC/s against 47), so {@link #fourTokens} takes two groups.
      */
