@@ -55,8 +55,9 @@ final class KvRows {
             vBase = values.offset + j0 * kvDim + head;
             stride = kvDim;
         } else {
-            k = stage(kernel, s.keyRows(n * dim), head, 1, j0, n, dim);
-            v = values.stage(kernel, s.valueRows(n * dim), head, 1, j0, n, dim);
+            k = s.keyRows(n * dim);
+            v = s.valueRows(n * dim);
+            stage(kernel, values, k, v, head, 1, j0, n, dim);
             kBase = 0;
             vBase = 0;
             stride = dim;
@@ -76,8 +77,9 @@ final class KvRows {
     void stepHeads(AttentionKernel kernel, AttentionScratch s, KvRows values, float[][] q, int[] last, int rows,
             int dim, SoftmaxState[] states, int first, int stateStride, int h0, int heads, int j0, int n) {
         float[] scores = s.scores(AttentionKernel.scratchFloats(rows, n));
-        float[] k = stage(kernel, s.keyRows(heads * n * dim), h0 * dim, heads, j0, n, dim);
-        float[] v = values.stage(kernel, s.valueRows(heads * n * dim), h0 * dim, heads, j0, n, dim);
+        float[] k = s.keyRows(heads * n * dim);
+        float[] v = s.valueRows(heads * n * dim);
+        stage(kernel, values, k, v, h0 * dim, heads, j0, n, dim);
         for (int i = 0; i < heads; i++) {
             kernel.step(q[i], null, last, rows, dim, states[first + i * stateStride], scores, k, i * n * dim, v,
                     i * n * dim, dim, j0, n);
@@ -85,22 +87,30 @@ final class KvRows {
     }
 
     /**
-     * Rows {@code j0 .. j0 + n - 1} of {@code heads} adjacent heads, the first at column {@code column}:
-     * head {@code i}'s row {@code jj} at {@code into[(i * n + jj) * dim]}, each row's heads read in
-     * one pass from low address to high.
+     * Rows {@code j0 .. j0 + n - 1} of {@code heads} adjacent heads, the first at column {@code column},
+     * of these keys into {@code keysInto} and of {@code values} into {@code valuesInto}: head {@code i}'s
+     * row {@code jj} at {@code [(i * n + jj) * dim]}, each row's heads read in one pass from low address
+     * to high. Keys and values go through one call site of the f16 conversion: with one site each,
+     * C2 inlined the conversion twice into the decode task and, at random by compile order, ran past
+     * its node budget and left a vector reinterpret boxed (eight-sequence decode 70-77 tok/s
+     * against 102-112 in the runs that stayed under).
      */
-    private float[] stage(AttentionKernel kernel, float[] into, int column, int heads, int j0, int n, int dim) {
-        for (int jj = 0; jj < n; jj++) {
-            int at = offset + (j0 + jj) * kvDim + column;
-            for (int i = 0; i < heads; i++) {
-                int intoAt = (i * n + jj) * dim;
-                if (f32 != null) {
-                    System.arraycopy(f32, at + i * dim, into, intoAt, dim);
-                } else {
-                    kernel.halfToFloat(f16, at + i * dim, into, intoAt, dim);
+    private void stage(AttentionKernel kernel, KvRows values, float[] keysInto, float[] valuesInto, int column,
+            int heads, int j0, int n, int dim) {
+        for (int part = 0; part < 2; part++) {
+            KvRows from = part == 0 ? this : values;
+            float[] into = part == 0 ? keysInto : valuesInto;
+            for (int jj = 0; jj < n; jj++) {
+                int at = from.offset + (j0 + jj) * from.kvDim + column;
+                for (int i = 0; i < heads; i++) {
+                    int intoAt = (i * n + jj) * dim;
+                    if (from.f32 != null) {
+                        System.arraycopy(from.f32, at + i * dim, into, intoAt, dim);
+                    } else {
+                        kernel.halfToFloat(from.f16, at + i * dim, into, intoAt, dim);
+                    }
                 }
             }
         }
-        return into;
     }
 }
