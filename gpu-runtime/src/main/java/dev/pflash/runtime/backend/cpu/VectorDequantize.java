@@ -209,30 +209,27 @@ final class VectorDequantize {
         }
     }
 
-    /** Half a Q6_K block: ql at {@code ql}, qh at {@code qh}, sub-blocks from {@code is0}, values at {@code base}. */
+    /**
+     * Half a Q6_K block: ql at {@code ql}, qh at {@code qh}, sub-blocks from {@code is0}, values at
+     * {@code base}. Its four runs of 32 values go through one loop body (value run g takes the low or
+     * high nibbles of its ql bytes and bits 2g, 2g + 1 of its qh byte): written out four times, the
+     * body outgrew what C2 parses into vector intrinsics in one method, and in most runs the last
+     * conversion and store fell back to boxed vectors (PrintInlining: "failed to inline
+     * (intrinsic)"; 5 of 6 Q4_K_M runs).
+     */
     private static void q6kHalf(byte[] q, int ql, int qh, float[] y, int base, KQuantScales ks, int block, int is0) {
         for (int l = 0; l < 32; l += LANES) {
             int is = is0 + l / 16;
-            FloatVector s1 = FloatVector.broadcast(F, ks.scale(block, is));
-            FloatVector s2 = FloatVector.broadcast(F, ks.scale(block, is + 2));
-            FloatVector s3 = FloatVector.broadcast(F, ks.scale(block, is + 4));
-            FloatVector s4 = FloatVector.broadcast(F, ks.scale(block, is + 6));
-            IntVector lo0 = (IntVector) ByteVector.fromArray(B, q, ql + l)
-                    .convertShape(VectorOperators.B2I, I, 0);
-            IntVector lo1 = (IntVector) ByteVector.fromArray(B, q, ql + l + 32)
-                    .convertShape(VectorOperators.B2I, I, 0);
-            IntVector h = (IntVector) ByteVector.fromArray(B, q, qh + l)
-                    .convertShape(VectorOperators.B2I, I, 0);
-            // Value g of 4 takes bits 2g, 2g + 1 of its qh byte as its bits 4 and 5.
-            IntVector q1 = lo0.and(0x0F).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30));
-            IntVector q2 = lo1.and(0x0F).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30));
-            IntVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(h.and(0x30));
-            IntVector q4 = lo1.lanewise(VectorOperators.LSHR, 4).and(0x0F)
-                    .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30));
-            ((FloatVector) q1.sub(32).convert(VectorOperators.I2F, 0)).mul(s1).intoArray(y, base + l);
-            ((FloatVector) q2.sub(32).convert(VectorOperators.I2F, 0)).mul(s2).intoArray(y, base + l + 32);
-            ((FloatVector) q3.sub(32).convert(VectorOperators.I2F, 0)).mul(s3).intoArray(y, base + l + 64);
-            ((FloatVector) q4.sub(32).convert(VectorOperators.I2F, 0)).mul(s4).intoArray(y, base + l + 96);
+            IntVector high = ((IntVector) ByteVector.fromArray(B, q, qh + l).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 4);
+            for (int g = 0; g < 4; g++) {
+                IntVector low = (IntVector) ByteVector.fromArray(B, q, ql + l + 32 * (g & 1))
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector quant = low.lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and(0x0F)
+                        .or(high.lanewise(VectorOperators.LSHR, 2 * g).and(0x30));
+                ((FloatVector) quant.sub(32).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.broadcast(F, ks.scale(block, is + 2 * g))).intoArray(y, base + l + 32 * g);
+            }
         }
     }
 }
