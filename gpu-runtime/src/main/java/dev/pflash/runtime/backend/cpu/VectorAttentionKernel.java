@@ -286,12 +286,10 @@ final class VectorAttentionKernel implements AttentionKernel {
         }
         state.max[r] = newMax;
         state.sum[r] = state.sum[r] * alpha + sumLanes(sums);
+        // A plain loop, which C2 vectorizes itself: as the Vector API's last store in this large
+        // method, the rescale now and then failed to compile to an intrinsic and ran boxed.
         float[] out = state.out;
-        int d = 0;
-        for (; d < upper; d += lanes) {
-            FloatVector.fromArray(F, out, qo + d).mul(alpha).intoArray(out, qo + d);
-        }
-        for (; d < dim; d++) {
+        for (int d = 0; d < dim; d++) {
             out[qo + d] *= alpha;
         }
     }
