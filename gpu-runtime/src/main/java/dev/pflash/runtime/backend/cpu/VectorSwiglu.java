@@ -32,18 +32,32 @@ final class VectorSwiglu {
      */
     static void swiglu(float[] g, int gOff, float[] u, int uOff, float[] out, int oOff, int from, int to,
             float[] tail) {
-        int i = from;
-        for (; i + LANES <= to; i += LANES) {
-            FloatVector z = FloatVector.fromArray(F, g, gOff + i);
-            lanes(z, FloatVector.fromArray(F, u, uOff + i)).intoArray(out, oOff + i);
-        }
-        if (i < to) {
-            int n = to - i;
-            Arrays.fill(tail, 0, 2 * LANES, 0f);
-            System.arraycopy(g, gOff + i, tail, 0, n);
-            System.arraycopy(u, uOff + i, tail, LANES, n);
-            lanes(FloatVector.fromArray(F, tail, 0), FloatVector.fromArray(F, tail, LANES)).intoArray(tail, 2 * LANES);
-            System.arraycopy(tail, 2 * LANES, out, oOff + i, n);
+        // One call of lanes for whole vectors and the padded tail alike: with a second call for the
+        // tail, the exp it inlines twice put the compiled method past C2's budget now and then, and
+        // a vector operation ran boxed.
+        for (int i = from; i < to; i += LANES) {
+            int n = Math.min(LANES, to - i);
+            float[] gs = g;
+            int ga = gOff + i;
+            float[] us = u;
+            int ua = uOff + i;
+            float[] os = out;
+            int oa = oOff + i;
+            if (n < LANES) {
+                Arrays.fill(tail, 0, 2 * LANES, 0f);
+                System.arraycopy(g, ga, tail, 0, n);
+                System.arraycopy(u, ua, tail, LANES, n);
+                gs = tail;
+                ga = 0;
+                us = tail;
+                ua = LANES;
+                os = tail;
+                oa = 2 * LANES;
+            }
+            lanes(FloatVector.fromArray(F, gs, ga), FloatVector.fromArray(F, us, ua)).intoArray(os, oa);
+            if (n < LANES) {
+                System.arraycopy(tail, 2 * LANES, out, oOff + i, n);
+            }
         }
     }
 
