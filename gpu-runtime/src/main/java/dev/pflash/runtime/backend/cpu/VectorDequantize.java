@@ -215,7 +215,7 @@ final class VectorDequantize {
      * high nibbles of its ql bytes and bits 2g, 2g + 1 of its qh byte): written out four times, the
      * body outgrew what C2 parses into vector intrinsics in one method, and in most runs the last
      * conversion and store fell back to boxed vectors (PrintInlining: "failed to inline
-     * (intrinsic)"; 5 of 6 Q4_K_M runs).
+     * (intrinsic)" in 7 of 10 Q4_K_M runs; none of 6 with one body).
      */
     private static void q6kHalf(byte[] q, int ql, int qh, float[] y, int base, KQuantScales ks, int block, int is0) {
         for (int l = 0; l < 32; l += LANES) {
