@@ -2,6 +2,7 @@ package dev.pflash.jobs;
 
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.Backends;
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.backend.cpu.VectorSupport;
 import dev.pflash.runtime.engine.EngineConfig;
 import dev.pflash.runtime.gguf.ModelFile;
@@ -13,6 +14,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
@@ -30,7 +32,7 @@ public final class BenchCommand {
         if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
             out.println("Usage: bench [--model=<gguf|synthetic:preset>] [--prompt-tokens=512,2048] [--gen-tokens=128]"
                     + " [--batch=1,8] [--prompt-gen=512+128] [--depth=0,2048] [--threads=N] [--repetitions=R]"
-                    + " [--output=md|csv|json] [--backend=cpu|cuda|auto]");
+                    + " [--output=md|csv|json] [--backend=cpu|cuda|auto] [--kv-cache-type=f16|f32|q8_0]");
             out.println("Runs the target model alone: --drafter, PFlash and the prefix cache are not used.");
             CommandOptions.printHelp(out, BenchOptions.class);
             return 0;
@@ -59,16 +61,16 @@ public final class BenchCommand {
                 Transformer model = Transformer.load(file, backend)) {
             checkContext(tests, model);
             BenchTable table = new BenchTable(format, out, BenchModel.of(config.model(), file), backendName(backend),
-                    backend.threads());
+                    backend.threads(), config.kvCacheType().name().toLowerCase(Locale.ROOT));
             table.begin();
             SplittableRandom rnd = new SplittableRandom(options.getSeed());
             for (BenchTest test : tests) {
                 if (options.getWarmup()) {
-                    seconds(model, test, rnd);
+                    seconds(model, config.kvCacheType(), test, rnd);
                 }
                 double[] rates = new double[options.getRepetitions()];
                 for (int i = 0; i < rates.length; i++) {
-                    rates[i] = test.timedTokens() / seconds(model, test, rnd);
+                    rates[i] = test.timedTokens() / seconds(model, config.kvCacheType(), test, rnd);
                 }
                 table.add(new BenchResult(test, rates));
             }
@@ -165,15 +167,15 @@ public final class BenchCommand {
     }
 
     /**
-     * Runs {@code test} once on fresh caches; returns the seconds of its timed part. Every sequence
+     * Runs {@code test} once on fresh caches storing {@code kvType}; returns the seconds of its timed part. Every sequence
      * starts from the same untimed context, prefilled once and copied: a step costs the same
      * whichever tokens the caches hold.
      */
-    static double seconds(Transformer model, BenchTest test, SplittableRandom rnd) {
+    static double seconds(Transformer model, ElementType kvType, BenchTest test, SplittableRandom rnd) {
         List<KvCache> caches = new ArrayList<>(test.sequences());
         try {
             int[] next = new int[test.sequences()];
-            caches.add(model.newCache());
+            caches.add(model.newCache(kvType));
             if (test.untimedTokens() > 0) {
                 int[] context = tokens(model, test.untimedTokens(), rnd);
                 Arrays.fill(next, Sampler.argmax(model.prefill(caches.get(0), context)));

@@ -3,6 +3,7 @@ package dev.pflash.jobs;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,11 +33,12 @@ final class BenchTable {
 
     private static final List<String> MD_COLUMNS = List.of("model", "size", "params", "type", "backend", "threads",
             "test", "t/s");
-    /** Column widths of the Markdown table; a longer value widens its cell. */
-    private static final int[] MD_WIDTHS = {30, 10, 10, 8, 10, 7, 16, 20};
+    /** The Markdown table's columns for a KV cache not in the default type, as llama-bench shows them. */
+    private static final List<String> MD_KV_COLUMNS = List.of("model", "size", "params", "type", "backend", "threads",
+            "type_k", "type_v", "test", "t/s");
     private static final List<String> CSV_COLUMNS = List.of("model", "model_size", "model_n_params", "model_type",
             "backend", "n_threads", "test", "n_prompt", "n_gen", "n_depth", "n_seqs", "repetitions", "avg_ts",
-            "stddev_ts");
+            "stddev_ts", "type_k", "type_v");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Format format;
@@ -44,24 +46,32 @@ final class BenchTable {
     private final BenchModel model;
     private final String backend;
     private final int threads;
+    private final String kvType;
+    private final boolean kvColumns;
+    /** Column widths of the Markdown table; a longer value widens its cell. */
+    private final int[] mdWidths;
     private int rows;
 
-    BenchTable(Format format, PrintStream out, BenchModel model, String backend, int threads) {
+    /** {@code kvType} is how the KV cache stores keys and values ("f16", ...). */
+    BenchTable(Format format, PrintStream out, BenchModel model, String backend, int threads, String kvType) {
         this.format = format;
         this.out = out;
         this.model = model;
         this.backend = backend;
         this.threads = threads;
+        this.kvType = kvType;
+        this.kvColumns = !kvType.equals("f16");
+        this.mdWidths = kvColumns ? new int[] {30, 10, 10, 8, 10, 7, 6, 6, 16, 20} : new int[] {30, 10, 10, 8, 10, 7, 16, 20};
     }
 
     void begin() {
         switch (format) {
             case MD -> {
-                out.println(mdRow(MD_COLUMNS));
+                out.println(mdRow(kvColumns ? MD_KV_COLUMNS : MD_COLUMNS));
                 StringBuilder rule = new StringBuilder("|");
-                for (int i = 0; i < MD_WIDTHS.length; i++) {
+                for (int i = 0; i < mdWidths.length; i++) {
                     boolean right = rightAligned(i);
-                    rule.append(' ').append("-".repeat(MD_WIDTHS[i] - (right ? 1 : 0))).append(right ? ":" : "")
+                    rule.append(' ').append("-".repeat(mdWidths[i] - (right ? 1 : 0))).append(right ? ":" : "")
                             .append(" |");
                 }
                 out.println(rule);
@@ -75,14 +85,20 @@ final class BenchTable {
     void add(BenchResult r) {
         BenchTest t = r.test();
         switch (format) {
-            case MD -> out.println(mdRow(List.of(model.name(), size(model.bytes()), params(model.params()),
-                    model.type(), backend, String.valueOf(threads), t.name(),
-                    String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.sd()))));
+            case MD -> {
+                List<String> cells = new ArrayList<>(List.of(model.name(), size(model.bytes()),
+                        params(model.params()), model.type(), backend, String.valueOf(threads)));
+                if (kvColumns) {
+                    cells.addAll(List.of(kvType, kvType));
+                }
+                cells.addAll(List.of(t.name(), String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.sd())));
+                out.println(mdRow(cells));
+            }
             case CSV -> out.println(String.join(",", csvField(model.name()), String.valueOf(model.bytes()),
                     String.valueOf(model.params()), csvField(model.type()), csvField(backend), String.valueOf(threads),
                     t.name(), String.valueOf(t.promptTokens()), String.valueOf(t.genTokens()),
                     String.valueOf(t.depth()), String.valueOf(t.sequences()),
-                    String.valueOf(r.tokensPerSecond().length), number(r.mean()), number(r.sd())));
+                    String.valueOf(r.tokensPerSecond().length), number(r.mean()), number(r.sd()), kvType, kvType));
             case JSON -> out.print((rows == 0 ? "\n  " : ",\n  ") + jsonRow(r));
         }
         rows++;
@@ -105,6 +121,8 @@ final class BenchTable {
         row.put("model_type", model.type());
         row.put("backend", backend);
         row.put("n_threads", threads);
+        row.put("type_k", kvType);
+        row.put("type_v", kvType);
         row.put("test", t.name());
         row.put("n_prompt", t.promptTokens());
         row.put("n_gen", t.genTokens());
@@ -120,18 +138,18 @@ final class BenchTable {
         }
     }
 
-    private static String mdRow(List<String> cells) {
+    private String mdRow(List<String> cells) {
         StringBuilder sb = new StringBuilder("|");
         for (int i = 0; i < cells.size(); i++) {
             String c = cells.get(i);
             boolean right = rightAligned(i);
-            String pad = " ".repeat(Math.max(0, MD_WIDTHS[i] - c.length()));
+            String pad = " ".repeat(Math.max(0, mdWidths[i] - c.length()));
             sb.append(' ').append(right ? pad + c : c + pad).append(" |");
         }
         return sb.toString();
     }
 
-    /** Numbers align right, as llama-bench's do: size, params, threads, test, t/s. */
+    /** Numbers align right, as llama-bench's do: size, params, threads (and the columns after), test, t/s. */
     private static boolean rightAligned(int column) {
         return column == 1 || column == 2 || column >= 5;
     }

@@ -71,8 +71,9 @@ public interface EngineOptions extends PipelineOptions {
 
     void setPrefixCacheBytes(long value);
 
-    @Description("How the KV cache and the prefix cache store keys and values: f16 (half the memory; attention"
-            + " still computes in f32) or f32")
+    @Description("How the KV cache and the prefix cache store keys and values: f16 (half the memory of f32;"
+            + " attention still computes in f32), f32, or q8_0 (CPU only, about a quarter; heads of a multiple of 32"
+            + " dims)")
     @Default.String("f16")
     String getKvCacheType();
 

@@ -95,9 +95,28 @@ class BenchCommandTest {
             // Weight bytes: the file less its header, metadata (the vocabulary) and padding.
             assertThat(Long.parseLong(r.get("model_size"))).isBetween(fileBytes / 2, fileBytes);
             assertThat(r.get("n_threads")).isEqualTo("1");
+            assertThat(r.get("type_k")).isEqualTo("f16");
+            assertThat(r.get("type_v")).isEqualTo("f16");
             assertThat(r.get("repetitions")).isEqualTo("2");
             assertThat(Double.parseDouble(r.get("avg_ts"))).isPositive();
         }
+    }
+
+    /** A KV cache of another type than llama.cpp's default shows in the Markdown table as llama-bench shows it. */
+    @Test
+    void aQ8CacheAddsItsTypeColumns() {
+        int status = run("bench", "--model=" + DEMO, "--prompt-tokens=0", "--gen-tokens=2", "--depth=40",
+                "--batch=1", "--repetitions=1", "--threads=2", "--kv-cache-type=q8_0");
+
+        assertThat(status).as(stderr()).isZero();
+        List<String[]> rows = stdout().lines().map(l -> Arrays.stream(l.split("\\|")).skip(1).map(String::strip)
+                .toArray(String[]::new)).toList();
+        assertThat(rows).hasSize(2 + 1);
+        assertThat(rows.get(0)).containsExactly("model", "size", "params", "type", "backend", "threads", "type_k",
+                "type_v", "test", "t/s");
+        assertThat(rows.get(2)[6]).isEqualTo("q8_0");
+        assertThat(rows.get(2)[7]).isEqualTo("q8_0");
+        assertThat(rows.get(2)[8]).isEqualTo("tg2 @ d40");
     }
 
     @Test

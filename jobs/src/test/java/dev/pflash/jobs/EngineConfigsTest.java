@@ -17,16 +17,17 @@ class EngineConfigsTest {
     }
 
     @Test
-    void kvCacheTypeDefaultsToF16AndTakesF32() {
+    void kvCacheTypeDefaultsToF16AndTakesF32AndQ8() {
         assertThat(EngineConfigs.from(options()).kvCacheType()).isEqualTo(ElementType.F16);
         assertThat(EngineConfigs.from(options("--kv-cache-type=f32")).kvCacheType()).isEqualTo(ElementType.F32);
         assertThat(EngineConfigs.from(options("--kv-cache-type=F16")).kvCacheType()).isEqualTo(ElementType.F16);
+        assertThat(EngineConfigs.from(options("--kv-cache-type=q8_0")).kvCacheType()).isEqualTo(ElementType.Q8_0);
     }
 
     @Test
     void anUnknownKvCacheTypeNamesTheOptionAndTheChoices() {
         assertThatThrownBy(() -> EngineConfigs.from(options("--kv-cache-type=q4")))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("--kv-cache-type=q4 is not a KV cache type; use f16 or f32");
+                .hasMessage("--kv-cache-type=q4 is not a KV cache type; use f16, f32 or q8_0");
     }
 }

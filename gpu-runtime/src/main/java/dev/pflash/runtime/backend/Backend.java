@@ -39,10 +39,11 @@ public interface Backend extends AutoCloseable {
     DeviceBuffer allocate(int size);
 
     /**
-     * A zero-filled buffer of {@code size} elements stored as {@code type} (a KV cache in f16).
-     * {@link #copy}, {@link #read} and {@link #write} convert between types (to f16 by rounding to
-     * nearest even, saturating at the largest finite value); {@link #attention} reads keys and values
-     * of either type. Other ops take F32 buffers only.
+     * A zero-filled buffer of {@code size} elements stored as {@code type} (a KV cache in f16 or
+     * q8_0). {@link #copy}, {@link #read} and {@link #write} convert between f32 and the other types
+     * (to f16 by rounding to nearest even, saturating at the largest finite value; to q8_0 in whole
+     * blocks, each value within half its block's step); {@link #attention} reads keys and values of
+     * any type. Other ops take F32 buffers only.
      *
      * @throws IllegalArgumentException if this backend cannot store {@code type}
      */

@@ -23,6 +23,12 @@ public final class Float16 {
         return TO_FLOAT[bits & 0xFFFF];
     }
 
+    /** The smallest binary16 at least {@code v}, for {@code 0 <= v}; infinity past the largest finite one. */
+    public static short atLeast(float v) {
+        short h = fromFloat(v);
+        return toFloat(h) < v ? (short) (h + 1) : h;
+    }
+
     /**
      * The binary16 nearest to {@code f} (ties to even), with gradual underflow to subnormals,
      * overflow to infinity, and NaN kept NaN (payload truncated, quiet bit set).

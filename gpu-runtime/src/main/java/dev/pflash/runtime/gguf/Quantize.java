@@ -141,7 +141,7 @@ public final class Quantize {
             top[j] = hi;
             maxOffset = Math.max(maxOffset, offset[j]);
         }
-        short dminBits = f16AtLeast(maxOffset / 63);
+        short dminBits = Float16.atLeast(maxOffset / 63);
         float dmin = Float16.toFloat(dminBits);
         int[] mn = new int[8];
         float[] need = new float[8];
@@ -151,7 +151,7 @@ public final class Quantize {
             need[j] = Math.max(0, (top[j] + dmin * mn[j]) / nmax);
             maxNeed = Math.max(maxNeed, need[j]);
         }
-        short dBits = f16AtLeast(maxNeed / 63);
+        short dBits = Float16.atLeast(maxNeed / 63);
         float d = Float16.toFloat(dBits);
         int[] sc = new int[8];
         for (int j = 0; j < 8; j++) {
@@ -208,7 +208,7 @@ public final class Quantize {
             need[j] = amax / 31.5f;
             maxNeed = Math.max(maxNeed, need[j]);
         }
-        short dBits = f16AtLeast(maxNeed / 127);
+        short dBits = Float16.atLeast(maxNeed / 127);
         float d = Float16.toFloat(dBits);
         int[] sc = new int[16];
         int[] q = new int[256];
@@ -369,11 +369,6 @@ public final class Quantize {
     }
 
     /** The smallest f16 not below {@code v} (v >= 0), so that a scale never ends up too small. */
-    private static short f16AtLeast(float v) {
-        short h = Float16.fromFloat(v);
-        return Float16.toFloat(h) < v ? (short) (h + 1) : h;
-    }
-
     private static int roundHalfAway(float v) {
         double r = Math.floor(Math.abs((double) v) + 0.5);
         return (int) (v < 0 ? -r : r);

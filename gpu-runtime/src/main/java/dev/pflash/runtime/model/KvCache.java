@@ -2,14 +2,16 @@ package dev.pflash.runtime.model;
 
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
-import java.util.Optional;
 import dev.pflash.runtime.backend.ElementType;
+import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The keys and values of one sequence, per layer, on the model's backend: row {@code i} of a
  * layer's key (or value) storage holds token {@code i}'s {@code KV*D} elements (keys after RoPE),
  * stored as {@link #type()}: {@link #DEFAULT_TYPE f16} unless asked otherwise, half the memory of
- * f32 (values are rounded to nearest even as they are stored; attention computes in f32).
+ * f32 (values are rounded to nearest even as they are stored; attention computes in f32), or q8_0
+ * on the CPU, about a quarter (blocks of 32 values of one head's row sharing a scale).
  * Storage grows geometrically (by half), in whole steps of {@link #GROWTH_STEP} tokens and with
  * some headroom, up to the context length; {@link #reserve} sizes it once when the final length
  * (prompt plus tokens to generate) is known, which avoids copies. {@link #truncate} drops a tail
@@ -40,6 +42,11 @@ public final class KvCache implements AutoCloseable {
 
     /** An empty cache for a sequence of {@code config}'s model on {@code backend}, storing {@code type}. */
     public KvCache(ModelConfig config, Backend backend, ElementType type) {
+        if (config.headDim() % type.blockElements() != 0) {
+            throw new IllegalArgumentException("model " + config.name() + " has heads of " + config.headDim()
+                    + " dims; a " + type.name().toLowerCase(Locale.ROOT) + " KV cache stores blocks of "
+                    + type.blockElements() + " and needs a multiple of that: use f16 or f32");
+        }
         this.config = config;
         this.backend = backend;
         this.type = type;

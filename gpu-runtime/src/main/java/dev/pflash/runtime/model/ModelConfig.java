@@ -276,7 +276,7 @@ public record ModelConfig(String name, Architecture architecture, int layers, in
 
     /** KV-cache bytes per token over the attention layers, keys and values stored as {@code type}. */
     public long kvBytesPerToken(ElementType type) {
-        return (long) kvLayers() * 2 * kvDim() * type.bytes();
+        return (long) kvLayers() * 2 * type.bytes(kvDim());
     }
 
     /** Bytes of one sequence's recurrent and convolution state over the DeltaNet layers; 0 for a dense model. */

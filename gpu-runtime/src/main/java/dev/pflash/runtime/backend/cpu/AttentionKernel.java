@@ -3,7 +3,7 @@ package dev.pflash.runtime.backend.cpu;
 /**
  * The inner loop of every CPU attention (dense prefill, decode and the drafter's block-sparse
  * forward): one online-softmax step of a run of consecutive keys for a tile of queries that share
- * one kv head, and the f16-to-float conversion that stages f16 keys and values for it. Two twins:
+ * one kv head, and the conversions that stage f16 and q8_0 keys and values for it. Two twins:
  * {@link VectorAttentionKernel} on the Vector API and {@link ScalarAttentionKernel}, the reference
  * and the fallback when the JVM lacks the module.
  *
@@ -28,6 +28,13 @@ interface AttentionKernel {
 
     /** {@code dst[dstOffset + i] = } {@link HalfFloats#fromFloat} of {@code src[srcOffset + i]}: bit for bit. */
     void floatToHalf(float[] src, int srcOffset, short[] dst, int dstOffset, int n);
+
+    /**
+     * {@code dst[dstOffset + i] = } the float value of q8_0 element {@code offset + i} of quants
+     * {@code q} and f16 block scales {@code scales}, as {@link Q8Blocks#dequantize} gives it: bit for
+     * bit. {@code offset} and {@code n} are multiples of {@link CpuQ8Buffer#BLOCK}.
+     */
+    void q8ToFloat(byte[] q, short[] scales, int offset, float[] dst, int dstOffset, int n);
 
     /** Query rows of a transposed panel: every row count is padded up to a multiple of this. */
     int QUERY_PANEL = 32;

@@ -13,6 +13,7 @@ import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
 import dev.pflash.runtime.gguf.TensorData;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -176,6 +177,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public DeviceBuffer allocate(int size, ElementType type) {
+        if (type == ElementType.Q8_0) {
+            return CpuQ8Buffer.allocate(size);
+        }
         if (type == ElementType.F16) {
             if (size < 0) {
                 throw new IllegalArgumentException("buffer size must be >= 0, got " + size);
@@ -196,6 +200,10 @@ public final class CpuBackend implements Backend {
             toFloat(h.data, h.offset, dst, dstOffset, h.size());
             return;
         }
+        if (src instanceof CpuQ8Buffer q) {
+            dequantize(q, dst, dstOffset);
+            return;
+        }
         CpuBuffer s = cpu(src);
         System.arraycopy(s.data, s.offset, dst, dstOffset, s.size());
     }
@@ -204,6 +212,10 @@ public final class CpuBackend implements Backend {
     public void write(float[] src, int srcOffset, DeviceBuffer dst) {
         if (dst instanceof CpuHalfBuffer h) {
             toHalf(src, srcOffset, h.data, h.offset, h.size());
+            return;
+        }
+        if (dst instanceof CpuQ8Buffer q) {
+            quantize(src, srcOffset, q, q.size());
             return;
         }
         CpuBuffer d = cpu(dst);
@@ -216,7 +228,9 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("copy destination: buffer of " + dst.size() + " elements, needs "
                     + src.size());
         }
-        if (src instanceof CpuHalfBuffer s && dst instanceof CpuHalfBuffer d) {
+        if (src instanceof CpuQ8Buffer || dst instanceof CpuQ8Buffer) {
+            copyQ8(src, dst);
+        } else if (src instanceof CpuHalfBuffer s && dst instanceof CpuHalfBuffer d) {
             System.arraycopy(s.data, s.offset, d.data, d.offset, s.size());
         } else if (src instanceof CpuHalfBuffer s) {
             read(s, cpu(dst).data, cpu(dst).offset);
@@ -405,8 +419,8 @@ public final class CpuBackend implements Backend {
             requireElements("attention keys", c.keys(), cached);
             requireElements("attention values", c.values(), cached);
             requireSize("attention output", ob, (long) c.tokens() * shape.queryDim());
-            checked.add(new CpuAttention.Chunk(qb.data, qb.offset, KvRows.of(c.keys(), shape.kvDim()),
-                    KvRows.of(c.values(), shape.kvDim()), c.tokens(), c.firstIndex(), ob.data, ob.offset));
+            checked.add(new CpuAttention.Chunk(qb.data, qb.offset, KvRows.of(c.keys(), shape),
+                    KvRows.of(c.values(), shape), c.tokens(), c.firstIndex(), ob.data, ob.offset));
         }
         CpuAttention.run(pool, attentionScratch, attentionKernel, checked, shape);
     }
@@ -516,6 +530,45 @@ public final class CpuBackend implements Backend {
                 (from, to) -> attentionKernel.halfToFloat(src, srcOffset + from, dst, dstOffset + from, to - from));
     }
 
+    /** A copy with a q8_0 side: blocks as they are between two q8_0 buffers, else (de)quantized; not from or to f16. */
+    private void copyQ8(DeviceBuffer src, DeviceBuffer dst) {
+        if (src instanceof CpuQ8Buffer s && dst instanceof CpuQ8Buffer d) {
+            System.arraycopy(s.quants, s.offset, d.quants, d.offset, s.size());
+            System.arraycopy(s.scales, s.offset / CpuQ8Buffer.BLOCK, d.scales, d.offset / CpuQ8Buffer.BLOCK,
+                    s.size() / CpuQ8Buffer.BLOCK);
+        } else if (src instanceof CpuQ8Buffer s && dst instanceof CpuBuffer d) {
+            dequantize(s, d.data, d.offset);
+        } else if (src instanceof CpuBuffer s && dst instanceof CpuQ8Buffer d) {
+            quantize(s.data, s.offset, d, s.size());
+        } else {
+            throw new IllegalArgumentException("cannot copy " + src + " to " + dst + ": q8_0 buffers copy to and from"
+                    + " q8_0 and f32 buffers of the CPU backend only");
+        }
+    }
+
+    /**
+     * Floats into the first {@code n} elements of {@code dst}, through the pool in whole blocks
+     * (a prefill stores millions of keys and values).
+     */
+    private void quantize(float[] src, int srcOffset, CpuQ8Buffer dst, int n) {
+        if (n % CpuQ8Buffer.BLOCK != 0) {
+            throw new IllegalArgumentException("cannot store " + n + " floats in " + dst + ": q8_0 takes whole blocks of "
+                    + CpuQ8Buffer.BLOCK);
+        }
+        int blocks = n / CpuQ8Buffer.BLOCK;
+        pool.forRange(blocks, pool.grain(blocks, PARALLEL_MIN_ELEMENTS / CpuQ8Buffer.BLOCK), (from, to) -> Q8Blocks
+                .quantize(src, srcOffset + from * CpuQ8Buffer.BLOCK, dst.quants, dst.scales,
+                        dst.offset + from * CpuQ8Buffer.BLOCK, (to - from) * CpuQ8Buffer.BLOCK));
+    }
+
+    /** Every element of {@code src} as floats into {@code dst[dstOffset ..]}, through the pool in whole blocks. */
+    private void dequantize(CpuQ8Buffer src, float[] dst, int dstOffset) {
+        int blocks = src.size() / CpuQ8Buffer.BLOCK;
+        pool.forRange(blocks, pool.grain(blocks, PARALLEL_MIN_ELEMENTS / CpuQ8Buffer.BLOCK),
+                (from, to) -> attentionKernel.q8ToFloat(src.quants, src.scales, src.offset + from * CpuQ8Buffer.BLOCK,
+                        dst, dstOffset + from * CpuQ8Buffer.BLOCK, (to - from) * CpuQ8Buffer.BLOCK));
+    }
+
     /** The attention kernel this backend runs (vector or scalar), shared with its PFlash ops. */
     AttentionKernel attentionKernel() {
         return attentionKernel;
@@ -525,8 +578,9 @@ public final class CpuBackend implements Backend {
         if (b instanceof CpuBuffer c) {
             return c;
         }
-        if (b instanceof CpuHalfBuffer) {
-            throw new IllegalArgumentException("buffer " + b + " is f16; only copy, read, write and attention take f16");
+        if (b instanceof CpuHalfBuffer || b instanceof CpuQ8Buffer) {
+            throw new IllegalArgumentException("buffer " + b + " is " + b.type().name().toLowerCase(Locale.ROOT)
+                    + "; only copy, read, write and attention take it");
         }
         throw new IllegalArgumentException("buffer " + b + " does not belong to the CPU backend");
     }

@@ -172,7 +172,7 @@ public final class CpuPflashOps implements PflashOps {
         CpuBackend.requireElements("sparse attention values", values, keysNeeded);
         requireSize("sparse attention output", ob, (long) tokens * shape.queryDim());
         CpuBlockSparseAttention.run(pool, attentionScratch, attentionKernel, qb.data, qb.offset,
-                KvRows.of(keys, shape.kvDim()), KvRows.of(values, shape.kvDim()), tokens, firstIndex, shape, mask,
+                KvRows.of(keys, shape), KvRows.of(values, shape), tokens, firstIndex, shape, mask,
                 ob.data, ob.offset);
     }
 

@@ -1,11 +1,12 @@
 package dev.pflash.runtime.backend.cpu;
 
+import dev.pflash.runtime.backend.AttentionShape;
 import dev.pflash.runtime.backend.DeviceBuffer;
 
 /**
- * The key (or value) storage of one attention call, f32 or f16, and the one place that hands a
+ * The key (or value) storage of one attention call, f32, f16 or q8_0, and the one place that hands a
  * run of its rows to an {@link AttentionKernel}: f32 rows of a small tile are read in place, other
- * rows are first staged (f16 converted) into a scratch array, once per step for every query of the
+ * rows are first staged (f16 or q8_0 converted) into a scratch array, once per step for every query of the
  * tile, or of every head of a decode task.
  */
 final class KvRows {
@@ -16,23 +17,40 @@ final class KvRows {
     private static final int STAGED_ROWS = 8;
     private final float[] f32;
     private final short[] f16;
+    /** A q8_0 buffer's quants and block scales, else null. */
+    private final byte[] quants;
+    private final short[] scales;
     private final int offset;
     private final int kvDim;
 
-    private KvRows(float[] f32, short[] f16, int offset, int kvDim) {
+    private KvRows(float[] f32, short[] f16, byte[] quants, short[] scales, int offset, int kvDim) {
         this.f32 = f32;
         this.f16 = f16;
+        this.quants = quants;
+        this.scales = scales;
         this.offset = offset;
         this.kvDim = kvDim;
     }
 
-    /** The rows of {@code buffer}, each {@code kvDim} elements. */
-    static KvRows of(DeviceBuffer buffer, int kvDim) {
+    /**
+     * The rows of {@code buffer}, each {@code shape.kvDim()} elements; a q8_0 buffer needs heads of
+     * whole blocks, since a head's part of a row is staged on its own.
+     */
+    static KvRows of(DeviceBuffer buffer, AttentionShape shape) {
+        int kvDim = shape.kvDim();
+        int headDim = shape.headDim();
         if (buffer instanceof CpuBuffer b) {
-            return new KvRows(b.data, null, b.offset, kvDim);
+            return new KvRows(b.data, null, null, null, b.offset, kvDim);
         }
         if (buffer instanceof CpuHalfBuffer h) {
-            return new KvRows(null, h.data, h.offset, kvDim);
+            return new KvRows(null, h.data, null, null, h.offset, kvDim);
+        }
+        if (buffer instanceof CpuQ8Buffer q) {
+            if (headDim % CpuQ8Buffer.BLOCK != 0) {
+                throw new IllegalArgumentException("a q8_0 KV cache needs a head dim that is a multiple of "
+                        + CpuQ8Buffer.BLOCK + ", not " + headDim);
+            }
+            return new KvRows(null, null, q.quants, q.scales, q.offset, kvDim);
         }
         throw new IllegalArgumentException("buffer " + buffer + " does not belong to the CPU backend");
     }
@@ -106,8 +124,10 @@ final class KvRows {
                     int intoAt = (i * n + jj) * dim;
                     if (from.f32 != null) {
                         System.arraycopy(from.f32, at + i * dim, into, intoAt, dim);
-                    } else {
+                    } else if (from.f16 != null) {
                         kernel.halfToFloat(from.f16, at + i * dim, into, intoAt, dim);
+                    } else {
+                        kernel.q8ToFloat(from.quants, from.scales, at + i * dim, into, intoAt, dim);
                     }
                 }
             }

@@ -54,6 +54,11 @@ final class ScalarAttentionKernel implements AttentionKernel {
     }
 
     @Override
+    public void q8ToFloat(byte[] q, short[] scales, int offset, float[] dst, int dstOffset, int n) {
+        Q8Blocks.dequantize(q, scales, offset, dst, dstOffset, n);
+    }
+
+    @Override
     public String toString() {
         return "scalar attention";
     }

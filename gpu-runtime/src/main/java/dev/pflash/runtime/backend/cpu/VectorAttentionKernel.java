@@ -1,6 +1,8 @@
 package dev.pflash.runtime.backend.cpu;
 
+import dev.pflash.runtime.gguf.Float16;
 import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -32,6 +34,12 @@ final class VectorAttentionKernel implements AttentionKernel {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class,
             VectorShape.forBitSize(F.vectorBitSize() / 2));
+    /**
+     * Quants that widen to one float vector, or null where a float vector is narrower than 256 bits
+     * or wider than a q8_0 block (those JVMs dequantize in scalar code).
+     */
+    private static final VectorSpecies<Byte> B = F.vectorBitSize() >= 256 && F.length() <= CpuQ8Buffer.BLOCK
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4)) : null;
     private static final float EXP_MIN = -87.3f;
     private static final float LOG2_E = 1.44269504088896341f;
     private static final float ROUNDING = 0x1.8p23f;
@@ -582,6 +590,22 @@ final class VectorAttentionKernel implements AttentionKernel {
                     .convertShape(VectorOperators.I2S, S, 0).reinterpretAsShorts().intoArray(dst, dstOffset + i);
         }
         HalfFloats.encode(src, srcOffset + i, dst, dstOffset + i, n - i);
+    }
+
+    /** Each block's quants widened to floats a vector at a time and scaled: {@link Q8Blocks#dequantize}'s exact products. */
+    @Override
+    public void q8ToFloat(byte[] q, short[] scales, int offset, float[] dst, int dstOffset, int n) {
+        if (B == null) {
+            Q8Blocks.dequantize(q, scales, offset, dst, dstOffset, n);
+            return;
+        }
+        for (int b = 0; b < n; b += CpuQ8Buffer.BLOCK) {
+            FloatVector d = FloatVector.broadcast(F, Float16.toFloat(scales[(offset + b) / CpuQ8Buffer.BLOCK]));
+            for (int i = 0; i < CpuQ8Buffer.BLOCK; i += F.length()) {
+                ((FloatVector) ByteVector.fromArray(B, q, offset + b + i).convertShape(VectorOperators.B2F, F, 0))
+                        .mul(d).intoArray(dst, dstOffset + b + i);
+            }
+        }
     }
 
     @Override

@@ -560,8 +560,12 @@ public final class CudaBackend implements Backend {
         if (size < 0) {
             throw new IllegalArgumentException("buffer size must be >= 0, got " + size);
         }
+        if (type == ElementType.Q8_0) {
+            throw new IllegalArgumentException("the CUDA backend stores a KV cache as f16 or f32, not q8_0 (a CPU-only"
+                    + " type): use --kv-cache-type=f16 or the cpu backend");
+        }
         current();
-        long bytes = Math.max(1L, (long) size * type.bytes());
+        long bytes = Math.max(1L, type.bytes(size));
         CUdeviceptr p = memory.allocate(bytes, Use.BUFFERS, "a buffer of " + size + " " + type + " elements");
         return new CudaBuffer(this, p, type, 0, size, true);
     }

@@ -52,12 +52,12 @@ final class CudaBuffer implements DeviceBuffer {
 
     /** The device address of this buffer's first element. */
     CUdeviceptr pointer() {
-        return offset == 0 ? base : base.withByteOffset(offset * type.bytes());
+        return offset == 0 ? base : base.withByteOffset(type.bytes(offset));
     }
 
     /** Bytes of this buffer's elements. */
     long bytes() {
-        return (long) size * type.bytes();
+        return type.bytes(size);
     }
 
     /** 1 for f16 elements, 0 for f32: the kvHalf argument of the kernels that read a KV cache. */

@@ -17,13 +17,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The attention kernels: the vector kernel against the scalar one and both against a double
  * precision reference, for odd head dims (tails shorter than a vector), GQA ratios 1, 2 and 4,
- * chunks on both sides of the prefill/decode switch, caches longer than a softmax segment, f32 and
- * f16 storage; bit identity across chunkings and between a key scored in a batch of four and
+ * chunks on both sides of the prefill/decode switch, caches longer than a softmax segment, f32,
+ * f16 and q8_0 storage; bit identity across chunkings and between a key scored in a batch of four and
  * alone; block-sparse with every block selected equal to dense. Tolerance vector vs scalar and vs
  * the reference: 2e-5 absolute on outputs of magnitude about 1 (the kernels sum dot products in
  * different orders, a few float roundings apart).
@@ -49,7 +48,7 @@ class CpuAttentionTest {
     @CsvSource({
         "4, 4, 7, 1, 0, F32", "4, 2, 24, 5, 30, F32", "8, 2, 64, 40, 0, F32", "4, 1, 67, 17, 70, F16",
         "2, 1, 128, 1, 2500, F16", "4, 2, 33, 3, 1100, F32", "4, 4, 16, 48, 1030, F16", "8, 4, 128, 16, 0, F16",
-        "6, 3, 9, 100, 0, F32"})
+        "6, 3, 9, 100, 0, F32", "4, 2, 64, 17, 70, Q8_0", "8, 4, 128, 1, 1100, Q8_0", "2, 1, 32, 40, 0, Q8_0"})
     void vectorAndScalarKernelsAgreeWithTheReference(int heads, int kvHeads, int dim, int tokens, int first,
             ElementType type) {
         AttentionShape shape = new AttentionShape(heads, kvHeads, dim, (float) (1 / Math.sqrt(dim)));
@@ -64,12 +63,13 @@ class CpuAttentionTest {
 
     /**
      * Queries past two softmax segments, computed as one prefill chunk (tiles), in uneven chunks
-     * and one token at a time (split decode): the same bits every way, on each kernel and type.
+     * and one token at a time (split decode): the same bits every way, on each kernel and type
+     * (q8_0 with heads of whole blocks).
      */
     @ParameterizedTest
-    @EnumSource(ElementType.class)
-    void chunkingDoesNotChangeABitOverALongCache(ElementType type) {
-        AttentionShape shape = new AttentionShape(4, 2, 40, 0.15f);
+    @CsvSource({"40, F32", "40, F16", "64, Q8_0"})
+    void chunkingDoesNotChangeABitOverALongCache(int dim, ElementType type) {
+        AttentionShape shape = new AttentionShape(4, 2, dim, 0.15f);
         int first = 2 * CpuAttention.SEGMENT + 5;
         int tokens = 45;
         Inputs in = Inputs.random(shape, tokens, first, type, 5);
@@ -222,6 +222,17 @@ class CpuAttentionTest {
         Inputs rounded = half.asF32();
         for (AttentionKernel kernel : List.of(SCALAR, VECTOR)) {
             assertThat(half.attend(kernel)).as(kernel.toString()).containsExactly(rounded.attend(kernel));
+        }
+    }
+
+    /** q8_0 storage likewise: the same bits as f32 storage of the dequantized values. */
+    @Test
+    void q8StorageEqualsF32StorageOfTheDequantizedValues() {
+        AttentionShape shape = new AttentionShape(4, 2, 32, 0.2f);
+        Inputs q8 = Inputs.random(shape, 20, 1200, ElementType.Q8_0, 9);
+        Inputs dequantized = q8.asF32();
+        for (AttentionKernel kernel : List.of(SCALAR, VECTOR)) {
+            assertThat(q8.attend(kernel)).as(kernel.toString()).containsExactly(dequantized.attend(kernel));
         }
     }
 
@@ -388,6 +399,11 @@ class CpuAttentionTest {
             if (type == ElementType.F32) {
                 return new CpuBuffer(values, 0, values.length);
             }
+            if (type == ElementType.Q8_0) {
+                CpuQ8Buffer q = CpuQ8Buffer.allocate(values.length);
+                Q8Blocks.quantize(values, 0, q.quants, q.scales, 0, values.length);
+                return q;
+            }
             short[] h = new short[values.length];
             HalfFloats.encode(values, 0, h, 0, values.length);
             return new CpuHalfBuffer(h, 0, h.length);
@@ -405,19 +421,19 @@ class CpuAttentionTest {
         /** Queries {@code from .. from + count - 1} alone, over the cache up to the last of them. */
         float[] attendPart(AttentionKernel kernel, int from, int count) {
             float[] out = new float[count * shape.queryDim()];
-            CpuAttention.run(pool, SCRATCH, kernel, q, from * shape.queryDim(), KvRows.of(keys, shape.kvDim()),
-                    KvRows.of(values, shape.kvDim()), count, first + from, shape, out, 0);
+            CpuAttention.run(pool, SCRATCH, kernel, q, from * shape.queryDim(), KvRows.of(keys, shape),
+                    KvRows.of(values, shape), count, first + from, shape, out, 0);
             return out;
         }
 
         float[] attendSparse(AttentionKernel kernel, BlockMask mask) {
             float[] out = new float[tokens * shape.queryDim()];
-            CpuBlockSparseAttention.run(pool, SCRATCH, kernel, q, 0, KvRows.of(keys, shape.kvDim()),
-                    KvRows.of(values, shape.kvDim()), tokens, first, shape, mask, out, 0);
+            CpuBlockSparseAttention.run(pool, SCRATCH, kernel, q, 0, KvRows.of(keys, shape),
+                    KvRows.of(values, shape), tokens, first, shape, mask, out, 0);
             return out;
         }
 
-        /** Softmax attention in double precision over the stored (possibly f16-rounded) keys and values. */
+        /** Softmax attention in double precision over the stored (possibly f16-rounded or quantized) keys and values. */
         double[] reference() {
             float[] k = floats(keys);
             float[] v = floats(values);
@@ -457,6 +473,8 @@ class CpuAttentionTest {
             float[] f = new float[b.size()];
             if (b instanceof CpuHalfBuffer h) {
                 HalfFloats.decode(h.data, h.offset, f, 0, h.size());
+            } else if (b instanceof CpuQ8Buffer q) {
+                Q8Blocks.dequantize(q.quants, q.scales, q.offset, f, 0, q.size());
             } else {
                 CpuBuffer c = (CpuBuffer) b;
                 System.arraycopy(c.data, c.offset, f, 0, c.size());

@@ -118,7 +118,7 @@ class HalfFloatsTest {
     void opsOtherThanCopiesAndAttentionRejectF16() {
         DeviceBuffer h = backend.allocate(4, ElementType.F16);
         assertThatThrownBy(() -> backend.add(h, h, 4)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("is f16; only copy, read, write and attention take f16");
+                .hasMessageContaining("is f16; only copy, read, write and attention take it");
     }
 
     private static float[] read(DeviceBuffer b) {
