@@ -70,6 +70,9 @@ public final class LocalEngine implements Engine {
         this.targetFile = targetFile;
         this.drafterFile = drafterFile;
         this.target = Transformer.load(targetFile, backend);
+        // A cache type that this model's heads or this backend cannot store fails here, at open,
+        // rather than as an error row for every document.
+        this.target.newCache(config.kvCacheType()).close();
         this.tokenizer = Tokenizer.fromMetadata(targetFile.metadata());
         this.template = ChatTemplate.forVocabulary(tokenizer.vocabulary());
         if (drafterFile != null && config.compression().mode() != CompressionSettings.Mode.OFF) {

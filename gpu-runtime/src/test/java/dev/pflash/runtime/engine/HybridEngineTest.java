@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.cache.PrefixCacheStats;
 import dev.pflash.runtime.gguf.GgufException;
 import dev.pflash.runtime.model.KvCache;
@@ -50,6 +51,15 @@ class HybridEngineTest {
     static EngineConfig config(long prefixCacheBytes) {
         return new EngineConfig(model, null, "cpu", 2, "You are concise.", CompressionSettings.off(),
                 prefixCacheBytes);
+    }
+
+    /** Its attention heads have 16 dims, half a q8_0 block: refused when the engine opens, not per document. */
+    @Test
+    void aQ8CacheTheHeadsCannotHoldIsRefusedAtOpen() {
+        EngineConfig q8 = new EngineConfig(model, null, "cpu", 2, null, CompressionSettings.off(), 0, ElementType.Q8_0);
+        assertThatThrownBy(() -> LocalEngine.open(q8)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("has heads of 16 dims; a q8_0 KV cache stores blocks of 32 and needs a multiple"
+                        + " of that: use f16 or f32");
     }
 
     @Test
