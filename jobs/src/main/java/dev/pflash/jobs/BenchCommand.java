@@ -7,6 +7,7 @@ import dev.pflash.runtime.backend.cpu.VectorSupport;
 import dev.pflash.runtime.engine.EngineConfig;
 import dev.pflash.runtime.gguf.ModelFile;
 import dev.pflash.runtime.model.KvCache;
+import dev.pflash.runtime.model.ModelConfig;
 import dev.pflash.runtime.model.Transformer;
 import dev.pflash.runtime.models.ModelSources;
 import dev.pflash.runtime.sampling.Sampler;
@@ -65,12 +66,17 @@ public final class BenchCommand {
             table.begin();
             SplittableRandom rnd = new SplittableRandom(options.getSeed());
             for (BenchTest test : tests) {
-                if (options.getWarmup()) {
-                    seconds(model, config.kvCacheType(), test, rnd);
-                }
                 double[] rates = new double[options.getRepetitions()];
-                for (int i = 0; i < rates.length; i++) {
-                    rates[i] = test.timedTokens() / seconds(model, config.kvCacheType(), test, rnd);
+                try {
+                    if (options.getWarmup()) {
+                        seconds(model, config.kvCacheType(), test, rnd);
+                    }
+                    for (int i = 0; i < rates.length; i++) {
+                        rates[i] = test.timedTokens() / seconds(model, config.kvCacheType(), test, rnd);
+                    }
+                } catch (OutOfMemoryError e) {
+                    throw new IllegalStateException(outOfHeap(test, model.config(), config.kvCacheType(),
+                            Runtime.getRuntime().maxMemory()), e);
                 }
                 table.add(new BenchResult(test, rates));
             }
@@ -80,6 +86,19 @@ public final class BenchCommand {
             err.println("bench: " + e.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * What to do when a test's KV caches outgrow the heap: the JVM's default is a quarter of the
+     * machine's memory, which eight f16 caches of a few thousand tokens of a 0.6B model exceed.
+     */
+    static String outOfHeap(BenchTest test, ModelConfig model, ElementType kvType, long maxHeapBytes) {
+        long bytes = test.sequences() * (long) test.contextTokens() * model.kvBytesPerToken(kvType);
+        return String.format(Locale.ROOT, "test %s ran out of Java heap (at most %.1f GiB): its %d KV cache(s) of %d"
+                + " tokens take at least %.1f GiB as %s; give the JVM more heap (java -Xmx...)%s", test.name(),
+                maxHeapBytes / (double) (1L << 30), test.sequences(), test.contextTokens(),
+                bytes / (double) (1L << 30), kvType.name().toLowerCase(Locale.ROOT),
+                kvType == ElementType.Q8_0 ? "" : " or store keys and values as --kv-cache-type=q8_0");
     }
 
     /** The tests the options ask for, in llama-bench's order: prefill, decode, combined, each at every depth. */
@@ -167,8 +186,8 @@ public final class BenchCommand {
     }
 
     /**
-     * Runs {@code test} once on fresh caches storing {@code kvType}; returns the seconds of its timed part. Every sequence
-     * starts from the same untimed context, prefilled once and copied: a step costs the same
+     * Runs {@code test} once on fresh caches storing {@code kvType}; returns the seconds of its timed
+     * part. Every sequence starts from the same untimed context, prefilled once and copied: a step costs the same
      * whichever tokens the caches hold.
      */
     static double seconds(Transformer model, ElementType kvType, BenchTest test, SplittableRandom rnd) {

@@ -61,7 +61,8 @@ final class BenchTable {
         this.threads = threads;
         this.kvType = kvType;
         this.kvColumns = !kvType.equals("f16");
-        this.mdWidths = kvColumns ? new int[] {30, 10, 10, 8, 10, 7, 6, 6, 16, 20} : new int[] {30, 10, 10, 8, 10, 7, 16, 20};
+        this.mdWidths = kvColumns ? new int[] {30, 10, 10, 8, 10, 7, 6, 6, 16, 20}
+                : new int[] {30, 10, 10, 8, 10, 7, 16, 20};
     }
 
     void begin() {

@@ -56,7 +56,8 @@ final class EngineConfigs {
         try {
             return ElementType.parse(value);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--kv-cache-type=" + value + " is not a KV cache type; use f16, f32 or q8_0",
+            throw new IllegalArgumentException("--kv-cache-type=" + value
+                    + " is not a KV cache type; use f16, f32 or q8_0",
                     e);
         }
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pflash.runtime.backend.ElementType;
 import dev.pflash.runtime.gguf.GgufFile;
 import dev.pflash.runtime.model.ModelConfig;
 import java.io.ByteArrayOutputStream;
@@ -117,6 +118,21 @@ class BenchCommandTest {
         assertThat(rows.get(2)[6]).isEqualTo("q8_0");
         assertThat(rows.get(2)[7]).isEqualTo("q8_0");
         assertThat(rows.get(2)[8]).isEqualTo("tg2 @ d40");
+    }
+
+    /** Qwen3-0.6B's f16 cache is 112 KiB a token: eight sequences of 4096 + 128 tokens take 3.6 GiB. */
+    @Test
+    void runningOutOfHeapSaysWhatTheCachesTakeAndWhatToDo() throws Exception {
+        ModelConfig qwen;
+        try (var file = dev.pflash.runtime.models.ModelSources.open("synthetic:qwen3-0.6b")) {
+            qwen = ModelConfig.fromMetadata(file.metadata(), file);
+        }
+        BenchTest test = BenchTest.decode(128, 8, 4096);
+        assertThat(BenchCommand.outOfHeap(test, qwen, ElementType.F16, 6L << 30)).isEqualTo("test tg128x8 @ d4096"
+                + " ran out of Java heap (at most 6.0 GiB): its 8 KV cache(s) of 4224 tokens take at least 3.6 GiB as"
+                + " f16; give the JVM more heap (java -Xmx...) or store keys and values as --kv-cache-type=q8_0");
+        assertThat(BenchCommand.outOfHeap(test, qwen, ElementType.Q8_0, 6L << 30))
+                .endsWith("take at least 1.9 GiB as q8_0; give the JVM more heap (java -Xmx...)");
     }
 
     @Test

@@ -119,8 +119,8 @@ class KvCacheTest {
 
     @Test
     void refusesQ8ForHeadsThatAreNotWholeBlocks() {
-        ModelConfig narrow = new ModelConfig("narrow-heads", Architecture.QWEN3, 2, 64, 96, 4, 2, 24, 53, 1000, 1e6f, 24,
-                1f, 1e-6f, 0.2f, false, false, true);
+        ModelConfig narrow = new ModelConfig("narrow-heads", Architecture.QWEN3, 2, 64, 96, 4, 2, 24, 53, 1000, 1e6f,
+                24, 1f, 1e-6f, 0.2f, false, false, true);
         assertThatThrownBy(() -> new KvCache(narrow, backend, ElementType.Q8_0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("model narrow-heads has heads of 24 dims; a q8_0 KV cache stores blocks of 32 and needs a"

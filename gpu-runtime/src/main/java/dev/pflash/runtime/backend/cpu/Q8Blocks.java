@@ -15,7 +15,7 @@ final class Q8Blocks {
     private Q8Blocks() {
     }
 
-    /** Quantizes {@code src[srcOffset ..]} into elements {@code [offset, offset + n)} of {@code q} and {@code d}; block-aligned. */
+    /** {@code src[srcOffset ..]} as q8_0 elements {@code offset .. offset + n - 1} of {@code q}, {@code d}. */
     static void quantize(float[] src, int srcOffset, byte[] q, short[] d, int offset, int n) {
         for (int b = 0; b < n; b += CpuQ8Buffer.BLOCK) {
             int from = srcOffset + b;
@@ -35,7 +35,7 @@ final class Q8Blocks {
         }
     }
 
-    /** {@code dst[dstOffset + i] = } element {@code offset + i} of {@code q} and {@code d}, for {@code i < n}; block-aligned. */
+    /** {@code dst[dstOffset + i] = } q8_0 element {@code offset + i} of {@code q}, {@code d}; whole blocks. */
     static void dequantize(byte[] q, short[] d, int offset, float[] dst, int dstOffset, int n) {
         for (int b = 0; b < n; b += CpuQ8Buffer.BLOCK) {
             float scale = Float16.toFloat(d[(offset + b) / CpuQ8Buffer.BLOCK]);

@@ -592,7 +592,7 @@ final class VectorAttentionKernel implements AttentionKernel {
         HalfFloats.encode(src, srcOffset + i, dst, dstOffset + i, n - i);
     }
 
-    /** Each block's quants widened to floats a vector at a time and scaled: {@link Q8Blocks#dequantize}'s exact products. */
+    /** Each block's quants widened to floats a vector at a time and scaled: the exact products of {@link Q8Blocks}. */
     @Override
     public void q8ToFloat(byte[] q, short[] scales, int offset, float[] dst, int dstOffset, int n) {
         if (B == null) {

@@ -433,7 +433,7 @@ class CpuAttentionTest {
             return out;
         }
 
-        /** Softmax attention in double precision over the stored (possibly f16-rounded or quantized) keys and values. */
+        /** Softmax attention in double precision over the stored (maybe rounded or quantized) keys and values. */
         double[] reference() {
             float[] k = floats(keys);
             float[] v = floats(values);
