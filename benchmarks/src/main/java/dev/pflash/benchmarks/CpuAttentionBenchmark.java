@@ -15,7 +15,8 @@ import org.openjdk.jmh.annotations.State;
  * {@code Backend.attention} of the CPU backend over one layer's KV cache, with Qwen3-0.6B's heads
  * (16 query heads over 8 kv heads of 128): the last {@code tokens} rows of a cache of
  * {@code context} rows attend causally to it. One token is a decode step, 64 a prefill chunk.
- * {@code -p kvType=F16} measures a cache stored in f16, where the backend stores that type.
+ * {@code -p kvType=F16} (or {@code Q8_0}) measures a cache stored in f16 (q8_0), where the backend stores
+ * that type.
  */
 @State(Scope.Benchmark)
 public class CpuAttentionBenchmark extends CpuBenchmark {

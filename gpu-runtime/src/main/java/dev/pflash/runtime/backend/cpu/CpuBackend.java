@@ -552,9 +552,8 @@ public final class CpuBackend implements Backend {
      */
     private void quantize(float[] src, int srcOffset, CpuQ8Buffer dst, int n) {
         if (n % CpuQ8Buffer.BLOCK != 0) {
-            throw new IllegalArgumentException("cannot store " + n + " floats in " + dst + ": q8_0 takes whole"
-                    + " blocks of "
-                    + CpuQ8Buffer.BLOCK);
+            throw new IllegalArgumentException("cannot store " + n + " floats in " + dst
+                    + ": q8_0 takes whole blocks of " + CpuQ8Buffer.BLOCK);
         }
         int blocks = n / CpuQ8Buffer.BLOCK;
         pool.forRange(blocks, pool.grain(blocks, PARALLEL_MIN_ELEMENTS / CpuQ8Buffer.BLOCK), (from, to) -> Q8Blocks
