@@ -34,6 +34,12 @@ class BenchCommandTest {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /** The cells of each line of a Markdown table on stdout. */
+    private List<String[]> markdownRows() {
+        return stdout().lines().map(l -> Arrays.stream(l.split("\\|")).skip(1).map(String::strip)
+                .toArray(String[]::new)).toList();
+    }
+
     private String stderr() {
         return err.toString(StandardCharsets.UTF_8);
     }
@@ -44,8 +50,7 @@ class BenchCommandTest {
                 "--prompt-gen=8+4", "--repetitions=2", "--threads=2", "--output=md");
 
         assertThat(status).as(stderr()).isZero();
-        List<String[]> rows = stdout().lines().map(l -> Arrays.stream(l.split("\\|")).skip(1).map(String::strip)
-                .toArray(String[]::new)).toList();
+        List<String[]> rows = markdownRows();
         assertThat(rows).hasSize(2 + 5);
         assertThat(rows.get(0)).containsExactly("model", "size", "params", "type", "backend", "threads", "test", "t/s");
         assertThat(rows.subList(2, rows.size()).stream().map(r -> r[6]))
@@ -110,8 +115,7 @@ class BenchCommandTest {
                 "--batch=1", "--repetitions=1", "--threads=2", "--kv-cache-type=q8_0");
 
         assertThat(status).as(stderr()).isZero();
-        List<String[]> rows = stdout().lines().map(l -> Arrays.stream(l.split("\\|")).skip(1).map(String::strip)
-                .toArray(String[]::new)).toList();
+        List<String[]> rows = markdownRows();
         assertThat(rows).hasSize(2 + 1);
         assertThat(rows.get(0)).containsExactly("model", "size", "params", "type", "backend", "threads", "type_k",
                 "type_v", "test", "t/s");

@@ -75,14 +75,9 @@ class WholeModelParityTest {
             int[] prompt = randomTokens(PROMPT, t.config().vocabSize(), 41);
             float[] f32 = t.forward(t.newCache(ElementType.F32), prompt, 0, LogitsMode.ALL);
             float[] f16 = t.forward(t.newCache(ElementType.F16), prompt, 0, LogitsMode.ALL);
-            double scale = 0;
-            double diff = 0;
-            for (int i = 0; i < f32.length; i++) {
-                scale = Math.max(scale, Math.abs(f32[i]));
-                diff = Math.max(diff, Math.abs(f16[i] - f32[i]));
-            }
-            assertThat(diff / scale).as("max |f16 - f32| / max |logit|").isLessThanOrEqualTo(TOLERANCE);
-            assertThat(diff).as("f16 storage rounds: logits move a little").isPositive();
+            assertThat(maxDifference(f16, f32) / maxMagnitude(f32)).as("max |f16 - f32| / max |logit|")
+                    .isLessThanOrEqualTo(TOLERANCE);
+            assertThat(maxDifference(f16, f32)).as("f16 storage rounds: logits move a little").isPositive();
             assertThat(greedy(t, t.newCache(ElementType.F16), prompt, GENERATED))
                     .containsExactly(greedy(t, t.newCache(ElementType.F32), prompt, GENERATED));
         }

@@ -214,25 +214,18 @@ class CpuAttentionTest {
         assertThat(lanes.sum[1]).as("row 1 sees keys 100..105").isPositive();
     }
 
-    /** f16 storage is only a way to hold the rounded values: the same bits as f32 storage of them. */
-    @Test
-    void f16StorageEqualsF32StorageOfTheRoundedValues() {
-        AttentionShape shape = new AttentionShape(4, 2, 24, 0.2f);
-        Inputs half = Inputs.random(shape, 20, 1200, ElementType.F16, 9);
-        Inputs rounded = half.asF32();
+    /**
+     * f16 and q8_0 storage are only ways to hold the rounded (quantized) values: the same bits as
+     * f32 storage of them.
+     */
+    @ParameterizedTest
+    @CsvSource({"24, F16", "32, Q8_0"})
+    void storageOfAnyTypeEqualsF32StorageOfTheValuesItHolds(int dim, ElementType type) {
+        AttentionShape shape = new AttentionShape(4, 2, dim, 0.2f);
+        Inputs stored = Inputs.random(shape, 20, 1200, type, 9);
+        Inputs asF32 = stored.asF32();
         for (AttentionKernel kernel : List.of(SCALAR, VECTOR)) {
-            assertThat(half.attend(kernel)).as(kernel.toString()).containsExactly(rounded.attend(kernel));
-        }
-    }
-
-    /** q8_0 storage likewise: the same bits as f32 storage of the dequantized values. */
-    @Test
-    void q8StorageEqualsF32StorageOfTheDequantizedValues() {
-        AttentionShape shape = new AttentionShape(4, 2, 32, 0.2f);
-        Inputs q8 = Inputs.random(shape, 20, 1200, ElementType.Q8_0, 9);
-        Inputs dequantized = q8.asF32();
-        for (AttentionKernel kernel : List.of(SCALAR, VECTOR)) {
-            assertThat(q8.attend(kernel)).as(kernel.toString()).containsExactly(dequantized.attend(kernel));
+            assertThat(stored.attend(kernel)).as(kernel.toString()).containsExactly(asF32.attend(kernel));
         }
     }
 
