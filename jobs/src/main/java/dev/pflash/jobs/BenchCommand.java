@@ -62,7 +62,7 @@ public final class BenchCommand {
                 Transformer model = Transformer.load(file, backend)) {
             checkContext(tests, model);
             BenchTable table = new BenchTable(format, out, BenchModel.of(config.model(), file), backendName(backend),
-                    backend.threads(), config.kvCacheType().name().toLowerCase(Locale.ROOT));
+                    backend.threads(), config.kvCacheType());
             table.begin();
             SplittableRandom rnd = new SplittableRandom(options.getSeed());
             for (BenchTest test : tests) {

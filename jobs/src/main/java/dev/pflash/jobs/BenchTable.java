@@ -2,6 +2,8 @@ package dev.pflash.jobs;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pflash.runtime.backend.ElementType;
+import dev.pflash.runtime.model.KvCache;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,9 +35,10 @@ final class BenchTable {
 
     private static final List<String> MD_COLUMNS = List.of("model", "size", "params", "type", "backend", "threads",
             "test", "t/s");
-    /** The Markdown table's columns for a KV cache not in the default type, as llama-bench shows them. */
-    private static final List<String> MD_KV_COLUMNS = List.of("model", "size", "params", "type", "backend", "threads",
-            "type_k", "type_v", "test", "t/s");
+    /** Column widths of the Markdown table; a longer value widens its cell. */
+    private static final List<Integer> MD_WIDTHS = List.of(30, 10, 10, 8, 10, 7, 16, 20);
+    /** Where the Markdown table puts type_k and type_v, when it has them: after threads, as llama-bench does. */
+    private static final int MD_KV_AT = 6;
     private static final List<String> CSV_COLUMNS = List.of("model", "model_size", "model_n_params", "model_type",
             "backend", "n_threads", "test", "n_prompt", "n_gen", "n_depth", "n_seqs", "repetitions", "avg_ts",
             "stddev_ts", "type_k", "type_v");
@@ -47,32 +50,31 @@ final class BenchTable {
     private final String backend;
     private final int threads;
     private final String kvType;
+    /** Whether the Markdown table shows type_k and type_v: only for a cache not in the default type. */
     private final boolean kvColumns;
-    /** Column widths of the Markdown table; a longer value widens its cell. */
-    private final int[] mdWidths;
+    private final List<Integer> mdWidths;
     private int rows;
 
-    /** {@code kvType} is how the KV cache stores keys and values ("f16", ...). */
-    BenchTable(Format format, PrintStream out, BenchModel model, String backend, int threads, String kvType) {
+    /** {@code kvType} is how the KV cache stores keys and values. */
+    BenchTable(Format format, PrintStream out, BenchModel model, String backend, int threads, ElementType kvType) {
         this.format = format;
         this.out = out;
         this.model = model;
         this.backend = backend;
         this.threads = threads;
-        this.kvType = kvType;
-        this.kvColumns = !kvType.equals("f16");
-        this.mdWidths = kvColumns ? new int[] {30, 10, 10, 8, 10, 7, 6, 6, 16, 20}
-                : new int[] {30, 10, 10, 8, 10, 7, 16, 20};
+        this.kvType = kvType.name().toLowerCase(Locale.ROOT);
+        this.kvColumns = kvType != KvCache.DEFAULT_TYPE;
+        this.mdWidths = mdCells(MD_WIDTHS, 6, 6);
     }
 
     void begin() {
         switch (format) {
             case MD -> {
-                out.println(mdRow(kvColumns ? MD_KV_COLUMNS : MD_COLUMNS));
+                out.println(mdRow(mdCells(MD_COLUMNS, "type_k", "type_v")));
                 StringBuilder rule = new StringBuilder("|");
-                for (int i = 0; i < mdWidths.length; i++) {
+                for (int i = 0; i < mdWidths.size(); i++) {
                     boolean right = rightAligned(i);
-                    rule.append(' ').append("-".repeat(mdWidths[i] - (right ? 1 : 0))).append(right ? ":" : "")
+                    rule.append(' ').append("-".repeat(mdWidths.get(i) - (right ? 1 : 0))).append(right ? ":" : "")
                             .append(" |");
                 }
                 out.println(rule);
@@ -86,15 +88,9 @@ final class BenchTable {
     void add(BenchResult r) {
         BenchTest t = r.test();
         switch (format) {
-            case MD -> {
-                List<String> cells = new ArrayList<>(List.of(model.name(), size(model.bytes()),
-                        params(model.params()), model.type(), backend, String.valueOf(threads)));
-                if (kvColumns) {
-                    cells.addAll(List.of(kvType, kvType));
-                }
-                cells.addAll(List.of(t.name(), String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.sd())));
-                out.println(mdRow(cells));
-            }
+            case MD -> out.println(mdRow(mdCells(List.of(model.name(), size(model.bytes()), params(model.params()),
+                    model.type(), backend, String.valueOf(threads), t.name(),
+                    String.format(Locale.ROOT, "%.2f ± %.2f", r.mean(), r.sd())), kvType, kvType)));
             case CSV -> out.println(String.join(",", csvField(model.name()), String.valueOf(model.bytes()),
                     String.valueOf(model.params()), csvField(model.type()), csvField(backend), String.valueOf(threads),
                     t.name(), String.valueOf(t.promptTokens()), String.valueOf(t.genTokens()),
@@ -139,12 +135,22 @@ final class BenchTable {
         }
     }
 
+    /** {@code cells} of a Markdown row, {@code k} and {@code v} put in as type_k and type_v where it has them. */
+    private <T> List<T> mdCells(List<T> cells, T k, T v) {
+        if (!kvColumns) {
+            return cells;
+        }
+        List<T> all = new ArrayList<>(cells);
+        all.addAll(MD_KV_AT, List.of(k, v));
+        return all;
+    }
+
     private String mdRow(List<String> cells) {
         StringBuilder sb = new StringBuilder("|");
         for (int i = 0; i < cells.size(); i++) {
             String c = cells.get(i);
             boolean right = rightAligned(i);
-            String pad = " ".repeat(Math.max(0, mdWidths[i] - c.length()));
+            String pad = " ".repeat(Math.max(0, mdWidths.get(i) - c.length()));
             sb.append(' ').append(right ? pad + c : c + pad).append(" |");
         }
         return sb.toString();

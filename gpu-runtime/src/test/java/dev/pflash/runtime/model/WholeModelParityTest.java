@@ -73,11 +73,7 @@ class WholeModelParityTest {
     void f16CacheGivesCloseLogitsAndTheSameGreedyTokens(String name, ModelFile file) {
         try (file; Transformer t = Transformer.load(file, backend)) {
             int[] prompt = randomTokens(PROMPT, t.config().vocabSize(), 41);
-            float[] f32 = t.forward(t.newCache(ElementType.F32), prompt, 0, LogitsMode.ALL);
-            float[] f16 = t.forward(t.newCache(ElementType.F16), prompt, 0, LogitsMode.ALL);
-            assertThat(maxDifference(f16, f32) / maxMagnitude(f32)).as("max |f16 - f32| / max |logit|")
-                    .isLessThanOrEqualTo(TOLERANCE);
-            assertThat(maxDifference(f16, f32)).as("f16 storage rounds: logits move a little").isPositive();
+            assertPromptLogitsMoveWithin(t, prompt, ElementType.F16, TOLERANCE);
             assertThat(greedy(t, t.newCache(ElementType.F16), prompt, GENERATED))
                     .containsExactly(greedy(t, t.newCache(ElementType.F32), prompt, GENERATED));
         }
@@ -104,11 +100,7 @@ class WholeModelParityTest {
     void q8CacheGivesCloseLogitsAndAlmostAlwaysTheSameGreedyToken(String name, ModelFile file) {
         try (file; Transformer t = Transformer.load(file, backend)) {
             int[] prompt = randomTokens(PROMPT, t.config().vocabSize(), 47);
-            float[] f32 = t.forward(t.newCache(ElementType.F32), prompt, 0, LogitsMode.ALL);
-            float[] q8 = t.forward(t.newCache(ElementType.Q8_0), prompt, 0, LogitsMode.ALL);
-            assertThat(maxDifference(q8, f32) / maxMagnitude(f32)).as("prompt: max |q8_0 - f32| / max |logit|")
-                    .isLessThanOrEqualTo(Q8_TOLERANCE);
-            assertThat(maxDifference(q8, f32)).as("q8_0 storage rounds: logits move").isPositive();
+            assertPromptLogitsMoveWithin(t, prompt, ElementType.Q8_0, Q8_TOLERANCE);
 
             KvCache exact = t.newCache(ElementType.F32);
             KvCache quantized = t.newCache(ElementType.Q8_0);
@@ -153,6 +145,19 @@ class WholeModelParityTest {
             assertThat(greedy(small, small.newCache(), prompt, GENERATED))
                     .containsExactly(greedy(whole, whole.newCache(), prompt, GENERATED));
         }
+    }
+
+    /**
+     * The logits of every prompt position with a cache of {@code type} against one of f32: within
+     * {@code tolerance} of the largest logit, and moved (the storage rounds).
+     */
+    private static void assertPromptLogitsMoveWithin(Transformer t, int[] prompt, ElementType type,
+            double tolerance) {
+        float[] f32 = t.forward(t.newCache(ElementType.F32), prompt, 0, LogitsMode.ALL);
+        float[] stored = t.forward(t.newCache(type), prompt, 0, LogitsMode.ALL);
+        assertThat(maxDifference(stored, f32) / maxMagnitude(f32)).as("max |%s - f32| / max |logit|", type)
+                .isLessThanOrEqualTo(tolerance);
+        assertThat(maxDifference(stored, f32)).as("%s storage rounds: logits move", type).isPositive();
     }
 
     private static double maxDifference(float[] a, float[] b) {

@@ -11,7 +11,7 @@ import dev.pflash.runtime.backend.ElementType;
  * elements (an f16 cache 64); like {@link CpuHalfBuffer}, only copy, read, write and attention accept it.
  */
 final class CpuQ8Buffer extends HeapBuffer {
-    static final int BLOCK = 32;
+    static final int BLOCK = ElementType.Q8_0.blockElements();
     final byte[] quants;
     final short[] scales;
 
