@@ -15,7 +15,8 @@ import java.util.Optional;
  * Storage grows geometrically (by half), in whole steps of {@link #GROWTH_STEP} tokens and with
  * some headroom, up to the context length; {@link #reserve} sizes it once when the final length
  * (prompt plus tokens to generate) is known, which avoids copies. {@link #truncate} drops a tail
- * for reuse and {@link #fork} copies the cached prefix into an independent cache. A hybrid model's
+ * for reuse, {@link #fork} copies the cached prefix into an independent cache and {@link #copyFrom}
+ * into an existing one. A hybrid model's
  * cache also holds the sequence's {@link RecurrentState} for its DeltaNet layers (which keep no KV
  * rows); that state cannot be truncated, only copied. Not thread-safe.
  */
@@ -44,7 +45,7 @@ public final class KvCache implements AutoCloseable {
     public KvCache(ModelConfig config, Backend backend, ElementType type) {
         if (config.headDim() % type.blockElements() != 0) {
             throw new IllegalArgumentException("model " + config.name() + " has heads of " + config.headDim()
-                    + " dims; a " + type.name().toLowerCase(Locale.ROOT) + " KV cache stores blocks of "
+                    + " dims; a " + name(type) + " KV cache stores blocks of "
                     + type.blockElements() + " and needs a multiple of that: use f16 or f32");
         }
         this.config = config;
@@ -140,19 +141,42 @@ public final class KvCache implements AutoCloseable {
     /** An independent cache holding a copy of this one's {@link #length()} tokens. */
     public KvCache fork() {
         KvCache copy = new KvCache(config, backend, type);
-        copy.reserve(length);
-        int n = length * config.kvDim();
+        copy.copyFrom(this);
+        return copy;
+    }
+
+    /**
+     * Makes this cache hold a copy of {@code source}'s tokens (and recurrent state), in the storage
+     * it already has where that is large enough: a run that reuses its caches writes to memory it
+     * has touched before. Copying an empty cache empties this one, a hybrid model's state included.
+     *
+     * @throws IllegalArgumentException if {@code source} belongs to another model or stores another type
+     */
+    public void copyFrom(KvCache source) {
+        if (source == this) {
+            return;
+        }
+        if (!source.config.equals(config) || source.type != type) {
+            throw new IllegalArgumentException("cannot copy a " + name(source.type) + " cache of model "
+                    + source.config.name() + " into a " + name(type) + " cache of model " + config.name());
+        }
+        length = 0;
+        reserve(source.length);
+        int n = source.length * config.kvDim();
         for (int l = 0; l < keys.length; l++) {
             if (config.layerKind(l).hasKvCache()) {
-                backend.copy(keys[l].slice(0, n), copy.keys[l]);
-                backend.copy(values[l].slice(0, n), copy.values[l]);
+                backend.copy(source.keys[l].slice(0, n), keys[l]);
+                backend.copy(source.values[l].slice(0, n), values[l]);
             }
         }
         if (recurrent != null) {
-            copy.recurrent.copyFrom(recurrent);
+            recurrent.copyFrom(source.recurrent);
         }
-        copy.length = length;
-        return copy;
+        length = source.length;
+    }
+
+    private static String name(ElementType type) {
+        return type.name().toLowerCase(Locale.ROOT);
     }
 
     /** Key storage of {@code layer}: {@link #capacity()} rows of {@code KV*D} elements. */

@@ -160,6 +160,28 @@ class HybridTransformerTest {
         }
     }
 
+    /** A used cache refilled by copying: from an empty cache it starts over, from another it continues that one. */
+    @Test
+    void aCacheCopiedIntoAUsedOneReplacesItsStateToo() {
+        int[] prompt = TinyHybridModel.randomTokens(40, 10);
+        int[] other = TinyHybridModel.randomTokens(30, 11);
+        int[] more = TinyHybridModel.randomTokens(5, 12);
+        try (Transformer t = load(model.write(dir.resolve("copy.gguf")), 512); KvCache fresh = t.newCache();
+                KvCache empty = t.newCache(); KvCache used = t.newCache()) {
+            float[] expected = t.forward(fresh, prompt, 0, LogitsMode.ALL);
+            t.forward(used, other, 0, LogitsMode.NONE);
+            used.copyFrom(empty);
+            assertThat(used.length()).isZero();
+            assertThat(t.forward(used, prompt, 0, LogitsMode.ALL)).containsExactly(expected);
+
+            t.forward(used, more, prompt.length, LogitsMode.NONE);
+            used.copyFrom(fresh);
+            assertThat(used.length()).isEqualTo(prompt.length);
+            float[] continued = t.forward(fresh, more, prompt.length, LogitsMode.ALL);
+            assertThat(t.forward(used, more, prompt.length, LogitsMode.ALL)).containsExactly(continued);
+        }
+    }
+
     @Test
     void missingTensorIsNamed() {
         Path bad = model.write(dir.resolve("missing.gguf"), m -> m.tensors.remove("blk.2.ssm_a"));

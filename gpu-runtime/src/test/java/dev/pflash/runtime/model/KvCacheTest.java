@@ -77,6 +77,48 @@ class KvCacheTest {
         assertRow(fork.keys(0), 0, 1f * 1000);
     }
 
+    /** Copying into a cache that is large enough keeps its storage (the same buffers), so reuse touches no new memory. */
+    @ParameterizedTest
+    @EnumSource(ElementType.class)
+    void copiesIntoItsOwnStorageWhenLargeEnough(ElementType type) {
+        KvCache source = new KvCache(CONFIG, backend, type);
+        source.reserve(2);
+        store(source, 0, 2, 1.5f);
+        source.commit(2);
+        KvCache target = new KvCache(CONFIG, backend, type);
+        target.reserve(600);
+        store(target, 0, 3, 0.5f);
+        target.commit(3);
+        DeviceBuffer keys = target.keys(1);
+
+        target.copyFrom(source);
+        assertThat(target.length()).isEqualTo(2);
+        assertThat(target.capacity()).isEqualTo(768);
+        assertThat(target.keys(1)).isSameAs(keys);
+        assertRow(target.keys(1), 1, 1.5f * 1000 + 1 + 100);
+        assertRow(target.values(0), 0, -(1.5f * 1000));
+
+        KvCache small = new KvCache(CONFIG, backend, type);
+        small.copyFrom(target);
+        assertThat(small.capacity()).isEqualTo(256);
+        assertRow(small.keys(0), 1, 1.5f * 1000 + 1);
+        small.copyFrom(new KvCache(CONFIG, backend, type));
+        assertThat(small.length()).isZero();
+        assertThat(small.capacity()).isEqualTo(256);
+    }
+
+    @Test
+    void refusesToCopyACacheOfAnotherTypeOrModel() {
+        KvCache f16 = new KvCache(CONFIG, backend, ElementType.F16);
+        assertThatThrownBy(() -> f16.copyFrom(new KvCache(CONFIG, backend, ElementType.F32)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot copy a f32 cache of model kv-test into a f16 cache of model kv-test");
+        ModelConfig other = new ModelConfig("other", Architecture.QWEN3, 2, 64, 96, 4, 2, 32, 53, 1000, 1e6f, 32, 1f,
+                1e-6f, 0.2f, false, false, true);
+        assertThatThrownBy(() -> f16.copyFrom(new KvCache(other, backend, ElementType.F16)))
+                .hasMessage("cannot copy a f16 cache of model other into a f16 cache of model kv-test");
+    }
+
     @Test
     void rejectsWritesPastTheCachedLengthOrCapacity() {
         KvCache cache = new KvCache(CONFIG, backend);
