@@ -67,12 +67,12 @@ public final class BenchCommand {
             SplittableRandom rnd = new SplittableRandom(options.getSeed());
             for (BenchTest test : tests) {
                 double[] rates = new double[options.getRepetitions()];
-                try {
+                try (BenchCaches caches = BenchCaches.of(model, config.kvCacheType(), test)) {
                     if (options.getWarmup()) {
-                        seconds(model, config.kvCacheType(), test, rnd);
+                        seconds(model, caches, test, rnd);
                     }
                     for (int i = 0; i < rates.length; i++) {
-                        rates[i] = test.timedTokens() / seconds(model, config.kvCacheType(), test, rnd);
+                        rates[i] = test.timedTokens() / seconds(model, caches, test, rnd);
                     }
                 } catch (OutOfMemoryError e) {
                     throw new IllegalStateException(outOfHeap(test, model.config(), config.kvCacheType(),
@@ -186,31 +186,27 @@ public final class BenchCommand {
     }
 
     /**
-     * Runs {@code test} once on fresh caches storing {@code kvType}; returns the seconds of its timed
-     * part. Every sequence starts from the same untimed context, prefilled once and copied: a step costs the same
-     * whichever tokens the caches hold.
+     * Runs {@code test} once on its caches, emptied first; returns the seconds of its timed part.
+     * Every sequence starts from the same untimed context, prefilled once and copied: a step costs
+     * the same whichever tokens the caches hold.
      */
-    static double seconds(Transformer model, ElementType kvType, BenchTest test, SplittableRandom rnd) {
-        List<KvCache> caches = new ArrayList<>(test.sequences());
-        try {
-            int[] next = new int[test.sequences()];
-            caches.add(model.newCache(kvType));
-            if (test.untimedTokens() > 0) {
-                int[] context = tokens(model, test.untimedTokens(), rnd);
-                Arrays.fill(next, Sampler.argmax(model.prefill(caches.get(0), context)));
-            }
-            for (int s = 1; s < next.length; s++) {
-                caches.add(caches.get(0).fork());
-            }
-            long start = System.nanoTime();
-            if (test.promptTokens() > 0) {
-                next[0] = Sampler.argmax(model.prefill(caches.get(0), tokens(model, test.promptTokens(), rnd)));
-            }
-            decode(model, caches, next, test.genTokens());
-            return (System.nanoTime() - start) / 1e9;
-        } finally {
-            caches.forEach(KvCache::close);
+    static double seconds(Transformer model, BenchCaches caches, BenchTest test, SplittableRandom rnd) {
+        List<KvCache> sequences = caches.sequences();
+        KvCache first = caches.emptyFirst();
+        int[] next = new int[sequences.size()];
+        if (test.untimedTokens() > 0) {
+            int[] context = tokens(model, test.untimedTokens(), rnd);
+            Arrays.fill(next, Sampler.argmax(model.prefill(first, context)));
         }
+        for (int s = 1; s < next.length; s++) {
+            sequences.get(s).copyFrom(first);
+        }
+        long start = System.nanoTime();
+        if (test.promptTokens() > 0) {
+            next[0] = Sampler.argmax(model.prefill(first, tokens(model, test.promptTokens(), rnd)));
+        }
+        decode(model, sequences, next, test.genTokens());
+        return (System.nanoTime() - start) / 1e9;
     }
 
     /** {@code steps} greedy decode steps of every sequence together, one packed forward pass per step. */

@@ -5,9 +5,16 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pflash.runtime.backend.Backend;
+import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.ElementType;
+import dev.pflash.runtime.backend.cpu.CpuBackend;
 import dev.pflash.runtime.gguf.GgufFile;
+import dev.pflash.runtime.gguf.ModelFile;
+import dev.pflash.runtime.model.KvCache;
 import dev.pflash.runtime.model.ModelConfig;
+import dev.pflash.runtime.model.Transformer;
+import dev.pflash.runtime.models.ModelSources;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +24,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class BenchCommandTest {
@@ -124,11 +132,40 @@ class BenchCommandTest {
         assertThat(rows.get(2)[8]).isEqualTo("tg2 @ d40");
     }
 
+    /**
+     * A test's caches are made once, sized for its longest sequence; every run empties them and
+     * writes into the same storage (a run on fresh caches would time the first touch of their memory).
+     */
+    @Test
+    void everyRunOfATestReusesItsCaches() {
+        try (ModelFile file = ModelSources.open("synthetic:cpu-drafter?ctx=64"); Backend backend = new CpuBackend(2);
+                Transformer model = Transformer.load(file, backend)) {
+            for (BenchTest test : List.of(BenchTest.prefill(8, 0), BenchTest.decode(3, 2, 0))) {
+                try (BenchCaches caches = BenchCaches.of(model, ElementType.F16, test)) {
+                    List<KvCache> sequences = caches.sequences();
+                    assertThat(sequences).hasSize(test.sequences());
+                    DeviceBuffer keys = sequences.get(test.sequences() - 1).keys(1);
+                    int capacity = sequences.get(0).capacity();
+                    assertThat(capacity).isGreaterThanOrEqualTo(test.contextTokens());
+                    for (int run = 0; run < 3; run++) {
+                        BenchCommand.seconds(model, caches, test, new SplittableRandom(run));
+                        for (KvCache sequence : sequences) {
+                            assertThat(sequence.length()).as("%s run %d", test.name(), run)
+                                    .isEqualTo(test.contextTokens());
+                            assertThat(sequence.capacity()).isEqualTo(capacity);
+                        }
+                    }
+                    assertThat(sequences.get(test.sequences() - 1).keys(1)).isSameAs(keys);
+                }
+            }
+        }
+    }
+
     /** Qwen3-0.6B's f16 cache is 112 KiB a token: eight sequences of 4096 + 128 tokens take 3.6 GiB. */
     @Test
     void runningOutOfHeapSaysWhatTheCachesTakeAndWhatToDo() throws Exception {
         ModelConfig qwen;
-        try (var file = dev.pflash.runtime.models.ModelSources.open("synthetic:qwen3-0.6b")) {
+        try (var file = ModelSources.open("synthetic:qwen3-0.6b")) {
             qwen = ModelConfig.fromMetadata(file.metadata(), file);
         }
         BenchTest test = BenchTest.decode(128, 8, 4096);
