@@ -97,7 +97,7 @@ public final class BenchCommand {
         return String.format(Locale.ROOT, "test %s ran out of Java heap (at most %.1f GiB): its %d KV cache(s) of %d"
                 + " tokens take at least %.1f GiB as %s; give the JVM more heap (java -Xmx...)%s", test.name(),
                 maxHeapBytes / (double) (1L << 30), test.sequences(), test.contextTokens(),
-                bytes / (double) (1L << 30), kvType.name().toLowerCase(Locale.ROOT),
+                bytes / (double) (1L << 30), kvType.label(),
                 kvType == ElementType.Q8_0 ? "" : " or store keys and values as --kv-cache-type=q8_0");
     }
 

@@ -39,6 +39,8 @@ final class BenchTable {
     private static final List<Integer> MD_WIDTHS = List.of(30, 10, 10, 8, 10, 7, 16, 20);
     /** Where the Markdown table puts type_k and type_v, when it has them: after threads, as llama-bench does. */
     private static final int MD_KV_AT = 6;
+    /** Width of the type_k and type_v columns: the width of their headers. */
+    private static final int MD_KV_WIDTH = "type_k".length();
     private static final List<String> CSV_COLUMNS = List.of("model", "model_size", "model_n_params", "model_type",
             "backend", "n_threads", "test", "n_prompt", "n_gen", "n_depth", "n_seqs", "repetitions", "avg_ts",
             "stddev_ts", "type_k", "type_v");
@@ -62,9 +64,9 @@ final class BenchTable {
         this.model = model;
         this.backend = backend;
         this.threads = threads;
-        this.kvType = kvType.name().toLowerCase(Locale.ROOT);
+        this.kvType = kvType.label();
         this.kvColumns = kvType != KvCache.DEFAULT_TYPE;
-        this.mdWidths = mdCells(MD_WIDTHS, 6, 6);
+        this.mdWidths = mdCells(MD_WIDTHS, MD_KV_WIDTH, MD_KV_WIDTH);
     }
 
     void begin() {

@@ -32,6 +32,11 @@ public enum ElementType {
         return elements / blockElements * blockBytes;
     }
 
+    /** The name options and messages use, as llama.cpp's do: f32, f16, q8_0. */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
     /** The type named {@code name} ("f16", "Q8_0", ...), or an error that lists the choices. */
     public static ElementType parse(String name) {
         for (ElementType t : values()) {
@@ -40,6 +45,6 @@ public enum ElementType {
             }
         }
         throw new IllegalArgumentException("unknown element type '" + name + "'; supported: "
-                + java.util.Arrays.stream(values()).map(t -> t.name().toLowerCase(Locale.ROOT)).toList());
+                + java.util.Arrays.stream(values()).map(ElementType::label).toList());
     }
 }

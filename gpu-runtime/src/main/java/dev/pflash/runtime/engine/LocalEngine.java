@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -145,7 +144,7 @@ public final class LocalEngine implements Engine {
             LOG.info("engine ready: target {} ({} layers, context {}), drafter {}, backend {}, KV cache {}",
                     config.model(), engine.target.config().layers(), engine.info.contextLength(),
                     config.drafter() == null ? "none" : config.drafter(), backend,
-                    config.kvCacheType().name().toLowerCase(Locale.ROOT));
+                    config.kvCacheType().label());
             return engine;
         } catch (RuntimeException e) {
             closeQuietly(drafter);

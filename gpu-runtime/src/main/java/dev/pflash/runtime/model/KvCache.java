@@ -3,7 +3,6 @@ package dev.pflash.runtime.model;
 import dev.pflash.runtime.backend.Backend;
 import dev.pflash.runtime.backend.DeviceBuffer;
 import dev.pflash.runtime.backend.ElementType;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -45,7 +44,7 @@ public final class KvCache implements AutoCloseable {
     public KvCache(ModelConfig config, Backend backend, ElementType type) {
         if (config.headDim() % type.blockElements() != 0) {
             throw new IllegalArgumentException("model " + config.name() + " has heads of " + config.headDim()
-                    + " dims; a " + name(type) + " KV cache stores blocks of "
+                    + " dims; a " + type.label() + " KV cache stores blocks of "
                     + type.blockElements() + " and needs a multiple of that: use f16 or f32");
         }
         this.config = config;
@@ -157,8 +156,8 @@ public final class KvCache implements AutoCloseable {
             return;
         }
         if (!source.config.equals(config) || source.type != type) {
-            throw new IllegalArgumentException("cannot copy a " + name(source.type) + " cache of model "
-                    + source.config.name() + " into a " + name(type) + " cache of model " + config.name());
+            throw new IllegalArgumentException("cannot copy a " + source.type.label() + " cache of model "
+                    + source.config.name() + " into a " + type.label() + " cache of model " + config.name());
         }
         length = 0;
         reserve(source.length);
@@ -173,10 +172,6 @@ public final class KvCache implements AutoCloseable {
             recurrent.copyFrom(source.recurrent);
         }
         length = source.length;
-    }
-
-    private static String name(ElementType type) {
-        return type.name().toLowerCase(Locale.ROOT);
     }
 
     /** Key storage of {@code layer}: {@link #capacity()} rows of {@code KV*D} elements. */

@@ -13,7 +13,6 @@ import dev.pflash.runtime.backend.cpu.CpuScratch.Slot;
 import dev.pflash.runtime.gguf.TensorData;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -579,7 +578,7 @@ public final class CpuBackend implements Backend {
             return c;
         }
         if (b instanceof CpuHalfBuffer || b instanceof CpuQ8Buffer) {
-            throw new IllegalArgumentException("buffer " + b + " is " + b.type().name().toLowerCase(Locale.ROOT)
+            throw new IllegalArgumentException("buffer " + b + " is " + b.type().label()
                     + "; only copy, read, write and attention take it");
         }
         throw new IllegalArgumentException("buffer " + b + " does not belong to the CPU backend");
